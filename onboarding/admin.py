@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from onboarding import selectors, services
+from onboarding.models import (
+    ContactPerson,
+    LegacyContract,
+    Organisation,
+    TermsAcceptance,
+    TermsVersion,
+    User,
+)
+from onboarding.models.organisations import TEST_OID_PREFIX
+
+
+class TestOrganisationFilter(admin.SimpleListFilter):
+    title = _("test organisation")
+    parameter_name = "test"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Test organisations")), ("no", _("Real organisations"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(oid__startswith=TEST_OID_PREFIX)
+        if self.value() == "no":
+            return queryset.exclude(oid__startswith=TEST_OID_PREFIX)
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ContactPersonInline(admin.TabularInline):
+    model = ContactPerson
+    extra = 0
+    fields = ["name", "email", "phone", "role", "language", "is_active"]
+
+
+class LegacyContractInline(admin.TabularInline):
+    model = LegacyContract
+    extra = 0
+
+
+class TermsAcceptanceInline(ReadOnlyInline):
+    model = TermsAcceptance
+    fields = ["terms_version", "accepter_name", "accepter_title", "accepted_at", "language"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("terms_version")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name_fi",
+        "oid",
+        "kind",
+        "membership",
+        "business_id",
+        "active_contacts",
+        "latest_terms",
+        "is_test",
+    ]
+    list_filter = ["kind", "membership", TestOrganisationFilter]
+    search_fields = ["oid", "name_fi", "name_sv", "name_en", "business_id", "contacts__email"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [ContactPersonInline, LegacyContractInline, TermsAcceptanceInline]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return selectors.organisations_for_review()
+
+    @admin.display(description=_("active contacts"), ordering="active_contact_count")
+    def active_contacts(self, obj):
+        return obj.active_contact_count
+
+    @admin.display(description=_("terms accepted"), ordering="latest_accepted_at")
+    def latest_terms(self, obj):
+        return obj.latest_terms_version or "–"
+
+    @admin.display(description=_("test"), boolean=True)
+    def is_test(self, obj):
+        return obj.is_test
+
+
+@admin.register(ContactPerson)
+class ContactPersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "role", "language", "organisation", "is_active"]
+    list_filter = ["role", "language", "is_active"]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "email", "organisation__name_fi", "organisation__oid"]
+    autocomplete_fields = ["organisation"]
+
+
+@admin.register(LegacyContract)
+class LegacyContractAdmin(admin.ModelAdmin):
+    list_display = ["contract_reference", "organisation", "signed_on", "ends_on"]
+    list_select_related = ["organisation"]
+    search_fields = ["contract_reference", "organisation__name_fi", "organisation__oid"]
+    autocomplete_fields = ["organisation"]
+    date_hierarchy = "ends_on"
+
+
+@admin.register(TermsVersion)
+class TermsVersionAdmin(admin.ModelAdmin):
+    list_display = [
+        "version",
+        "title_fi",
+        "effective_from",
+        "published_at",
+        "requires_reacceptance",
+        "short_sha256",
+    ]
+    list_filter = ["requires_reacceptance", ("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["version", "title_fi", "title_sv", "title_en"]
+    readonly_fields = ["published_at", "content_sha256", "created_at"]
+    actions = ["publish"]
+
+    @admin.display(description=_("SHA-256"))
+    def short_sha256(self, obj):
+        return obj.content_sha256[:12] or "–"
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete could include published versions
+        return actions
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.is_published:
+            self.message_user(
+                request,
+                _("This version is published: it can no longer be changed or deleted."),
+                messages.INFO,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("Publish the selected drafts"), permissions=["change"])
+    def publish(self, request, queryset):
+        published = 0
+        for terms_version in queryset.filter(published_at__isnull=True):
+            try:
+                services.terms_publish(terms_version=terms_version)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{terms_version.version}: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                published += 1
+        if published:
+            self.message_user(
+                request,
+                ngettext("%(count)d version published.", "%(count)d versions published.",
+                         published) % {"count": published},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(TermsAcceptance)
+class TermsAcceptanceAdmin(admin.ModelAdmin):
+    """Evidence: readable by staff, never added, changed or deleted here."""
+
+    list_display = [
+        "organisation",
+        "terms_version",
+        "accepter_name",
+        "accepter_title",
+        "accepted_at",
+        "language",
+    ]
+    list_filter = ["terms_version", "language"]
+    list_select_related = ["organisation", "terms_version"]
+    search_fields = ["organisation__name_fi", "organisation__oid", "accepter_name"]
+    date_hierarchy = "accepted_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ["email"]
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreationForm
+    form = UserEditForm
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups",
+                                      "user_permissions"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from onboarding.localised import localised
+from onboarding.identifiers import (
+    OPH_ROOT,
+    TEST_ORGANISATION_NODE,
+    business_id_validator,
+    is_test_organisation_oid,
+    organisation_oid_validator,
+)
+
+TEST_OID_PREFIX = f"{OPH_ROOT}.{TEST_ORGANISATION_NODE}."
+
+
+class Language(models.TextChoices):
+    FI = "fi", _("Finnish")
+    SV = "sv", _("Swedish")
+    EN = "en", _("English")
+
+
+class OrganisationKind(models.TextChoices):
+    EDUCATION_PROVIDER = "education_provider", _("Education provider")
+    SERVICE_PROVIDER = "service_provider", _("Service provider")
+    BOTH = "both", _("Education provider and service provider")
+
+
+class Membership(models.TextChoices):
+    NONE = "none", _("Not a member")
+    LEGACY_CONTRACT = "legacy_contract", _("Joining agreement (old contract)")
+    TERMS_ACCEPTED = "terms_accepted", _("Terms of use accepted")
+    LAPSED = "lapsed", _("Lapsed")
+
+
+class ContactRole(models.TextChoices):
+    ADMINISTRATIVE = "administrative", _("Administrative contact")
+    TECHNICAL = "technical", _("Technical contact")
+    SECURITY = "security", _("Security contact")
+    DATA_PROTECTION = "data_protection", _("Data protection contact")
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def test(self) -> OrganisationQuerySet:
+        return self.filter(oid__startswith=TEST_OID_PREFIX)
+
+    def real(self) -> OrganisationQuerySet:
+        return self.exclude(oid__startswith=TEST_OID_PREFIX)
+
+
+class Organisation(models.Model):
+    Kind = OrganisationKind
+    Membership = Membership
+
+    oid = models.CharField(
+        _("organisation OID"),
+        max_length=64,
+        unique=True,
+        validators=[organisation_oid_validator],
+        help_text=_("From OPH's organisation service, e.g. 1.2.246.562.10.12345678901."),
+    )
+    name_fi = models.CharField(_("name in Finnish"), max_length=255)
+    name_sv = models.CharField(_("name in Swedish"), max_length=255, blank=True)
+    name_en = models.CharField(_("name in English"), max_length=255, blank=True)
+    business_id = models.CharField(
+        _("business ID"), max_length=9, blank=True, validators=[business_id_validator]
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=OrganisationKind.choices)
+    membership = models.CharField(
+        _("membership"), max_length=32, choices=Membership.choices, default=Membership.NONE
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name_fi"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrganisationKind.values),
+                name="organisation_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(membership__in=Membership.values),
+                name="organisation_membership_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.oid})"
+
+    @property
+    def name(self) -> str:
+        """The name in the active language, falling back to Finnish."""
+        return localised(self, "name")
+
+    @property
+    def is_test(self) -> bool:
+        return is_test_organisation_oid(self.oid)
+
+    @property
+    def is_education_provider(self) -> bool:
+        return self.kind in (self.Kind.EDUCATION_PROVIDER, self.Kind.BOTH)
+
+    @property
+    def is_service_provider(self) -> bool:
+        return self.kind in (self.Kind.SERVICE_PROVIDER, self.Kind.BOTH)
+
+
+class ContactPerson(models.Model):
+    Role = ContactRole
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("organisation"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email address"))
+    phone = PhoneNumberField(_("phone number"), blank=True)
+    role = models.CharField(_("role"), max_length=32, choices=ContactRole.choices)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.FI
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["organisation", "role", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organisation",
+                "role",
+                Lower("email"),
+                condition=models.Q(is_active=True),
+                name="contact_unique_active_role_per_email",
+                violation_error_message=_(
+                    "This person is already an active contact in this role."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=ContactRole.values),
+                name="contact_role_valid",
+            ),
+        ]
+        indexes = [models.Index(Lower("email"), name="contact_email_lower")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> ({self.get_role_display()})"
+
+
+def default_contract_end():
+    return settings.LEGACY_CONTRACTS_END
+
+
+class LegacyContract(models.Model):
+    """A joining agreement from before the terms of use; it no longer holds after `ends_on`."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="legacy_contracts",
+        verbose_name=_("organisation"),
+    )
+    contract_reference = models.CharField(_("contract reference"), max_length=100)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), default=default_contract_end)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("joining agreement")
+        verbose_name_plural = _("joining agreements")
+        ordering = ["organisation", "signed_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "contract_reference"],
+                name="legacy_contract_unique_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.contract_reference

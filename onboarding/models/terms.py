@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onboarding.localised import localised
+from onboarding.models.organisations import Language, Organisation
+
+
+class ImmutableRecordError(Exception):
+    """Raised when code tries to change or delete evidence that must stay as it was."""
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+class TermsVersionQuerySet(models.QuerySet):
+    def published(self) -> TermsVersionQuerySet:
+        return self.filter(published_at__isnull=False)
+
+
+class TermsVersion(models.Model):
+    """A version of MPASSid's terms of use. Drafts can be edited; published ones never."""
+
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    title_fi = models.CharField(_("title in Finnish"), max_length=200)
+    title_sv = models.CharField(_("title in Swedish"), max_length=200)
+    title_en = models.CharField(_("title in English"), max_length=200, blank=True)
+    text_fi = models.TextField(_("text in Finnish"))
+    text_sv = models.TextField(_("text in Swedish"))
+    text_en = models.TextField(_("text in English"), blank=True)
+    change_summary_fi = models.TextField(_("summary of changes in Finnish"), blank=True)
+    change_summary_sv = models.TextField(_("summary of changes in Swedish"), blank=True)
+    change_summary_en = models.TextField(_("summary of changes in English"), blank=True)
+    effective_from = models.DateField(_("effective from"))
+    requires_reacceptance = models.BooleanField(
+        _("requires re-acceptance"),
+        default=False,
+        help_text=_("Members must accept this version again; otherwise they are only told."),
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    content_sha256 = models.CharField(
+        _("content SHA-256"), max_length=64, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = TermsVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("terms of use version")
+        verbose_name_plural = _("terms of use versions")
+        ordering = ["-effective_from", "-published_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(published_at__isnull=True, content_sha256="")
+                | models.Q(published_at__isnull=False) & ~models.Q(content_sha256=""),
+                name="terms_published_has_sha256",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="published_terms_are_immutable",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__published_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.title}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def title(self) -> str:
+        return localised(self, "title")
+
+    @property
+    def text(self) -> str:
+        return localised(self, "text")
+
+    @property
+    def change_summary(self) -> str:
+        return localised(self, "change_summary")
+
+    def canonical_content(self) -> bytes:
+        """The published text as one canonical document: the input of `content_sha256`.
+
+        JSON with sorted keys, NFC text and Unix line endings, so the same words always hash
+        the same and anyone can recompute the hash from the published version.
+        """
+        document = {"version": self.version, "effective_from": self.effective_from.isoformat()}
+        for code in ("fi", "sv", "en"):
+            text = _normalise(getattr(self, f"text_{code}"))
+            if text:
+                document[code] = {
+                    "title": _normalise(getattr(self, f"title_{code}")),
+                    "text": text,
+                }
+        return json.dumps(
+            document, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+
+    def compute_content_sha256(self) -> str:
+        return hashlib.sha256(self.canonical_content()).hexdigest()
+
+    def _stored_version_is_published(self) -> bool:
+        return (
+            self.pk is not None
+            and type(self).objects.filter(pk=self.pk, published_at__isnull=False).exists()
+        )
+
+    def save(self, *args, **kwargs):
+        if self._stored_version_is_published():
+            raise ImmutableRecordError(
+                _("Version %(version)s is published and can no longer be changed.")
+                % {"version": self.version}
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_version_is_published():
+            raise ImmutableRecordError(
+                _("Version %(version)s is published and cannot be deleted.")
+                % {"version": self.version}
+            )
+        return super().delete(*args, **kwargs)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableRecordError(_("Acceptances of the terms cannot be changed."))
+
+    def delete(self):
+        raise ImmutableRecordError(_("Acceptances of the terms cannot be deleted."))
+
+
+class TermsAcceptance(models.Model):
+    """Evidence that a person accepted a terms version for an organisation. Written once."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+        verbose_name=_("organisation"),
+    )
+    terms_version = models.ForeignKey(
+        TermsVersion,
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+        verbose_name=_("terms of use version"),
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="terms_acceptances",
+        verbose_name=_("accepting user"),
+    )
+    accepter_name = models.CharField(_("name given by the accepting person"), max_length=200)
+    accepter_title = models.CharField(_("title given by the accepting person"), max_length=200)
+    authority_confirmed = models.BooleanField(
+        _("confirmed authority to bind the organisation"), default=False
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.TextField(_("user agent"), blank=True)
+    language = models.CharField(_("language shown"), max_length=2, choices=Language.choices)
+    content_sha256 = models.CharField(_("SHA-256 of the text shown"), max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("acceptance of the terms")
+        verbose_name_plural = _("acceptances of the terms")
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "terms_version"],
+                name="acceptance_once_per_organisation_and_version",
+                violation_error_message=_(
+                    "This organisation has already accepted this terms version."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(authority_confirmed=True),
+                name="acceptance_authority_confirmed",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(content_sha256=""),
+                name="acceptance_records_sha256",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="acceptances_are_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} – {self.terms_version.version}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError(_("Acceptances of the terms cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError(_("Acceptances of the terms cannot be deleted."))

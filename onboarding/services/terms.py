@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onboarding.models import TermsVersion
+
+
+@transaction.atomic
+def terms_publish(*, terms_version: TermsVersion, now: datetime | None = None) -> TermsVersion:
+    """Publish a draft: fix its content hash and publication time; from then on it is immutable.
+
+    The text must be complete in Finnish and Swedish (English is optional).
+    """
+    locked = TermsVersion.objects.select_for_update().get(pk=terms_version.pk)
+    if locked.is_published:
+        raise ValidationError(
+            _("Version %(version)s is already published.") % {"version": locked.version}
+        )
+    locked.full_clean()
+    locked.published_at = now or timezone.now()
+    locked.content_sha256 = locked.compute_content_sha256()
+    locked.save()
+    return locked
