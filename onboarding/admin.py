@@ -177,8 +177,8 @@ class TermsVersionAdmin(admin.ModelAdmin):
         if published:
             self.message_user(
                 request,
-                ngettext("%(count)d version published.", "%(count)d versions published.",
-                         published) % {"count": published},
+                ngettext("%(count)d version published.", "%(count)d versions published.", published)
+                % {"count": published},
                 messages.SUCCESS,
             )
 
@@ -232,8 +232,10 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Personal info"), {"fields": ["first_name", "last_name"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups",
-                                      "user_permissions"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]

@@ -62,8 +62,12 @@ def _wrong_node(node: str, expected: str) -> ValidationError:
         return ValidationError(
             _("Node %(node)s is not used for %(expected)s; it should be %(root)s.%(right)s."),
             code="node",
-            params={"node": node, "expected": NODE_NAMES[expected], "root": OPH_ROOT,
-                    "right": expected},
+            params={
+                "node": node,
+                "expected": NODE_NAMES[expected],
+                "root": OPH_ROOT,
+                "right": expected,
+            },
         )
     return ValidationError(
         _("This is %(found)s, not %(expected)s."),
@@ -95,9 +99,7 @@ def validate_organisation_oid(value: str, *, allow_test: bool = False) -> str:
 
 def learner_check_digit(body: str) -> int:
     """7-3-1 weights from the right, as in Finnish bank reference numbers."""
-    total = sum(
-        int(digit) * _LEARNER_WEIGHTS[i % 3] for i, digit in enumerate(reversed(body))
-    )
+    total = sum(int(digit) * _LEARNER_WEIGHTS[i % 3] for i, digit in enumerate(reversed(body)))
     return (10 - total % 10) % 10
 
 

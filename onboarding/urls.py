@@ -1,8 +1,17 @@
 from django.urls import path
 
-from onboarding import views
+from onboarding.views import notification, organisations, pages
 
 app_name = "onboarding"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", pages.home, name="home"),
+    path("terms/", pages.terms, name="terms"),
+    path("terms/<str:version>.json", pages.terms_canonical, name="terms_canonical"),
+    path("notify/", notification.notify_start, name="notify_start"),
+    path("notify/<str:oid>/", notification.notify, name="notify"),
+    path("notify/<str:oid>/check/", notification.notify_check, name="notify_check"),
+    path("notify/<str:oid>/submit/", notification.notify_submit, name="notify_submit"),
+    path("organisations/", organisations.my_organisations, name="my_organisations"),
+    path("organisations/<int:pk>/", organisations.organisation, name="organisation"),
+    path("registrations/<int:pk>/", organisations.registration, name="registration"),
 ]

@@ -27,7 +27,9 @@ def required(name: str, default=None, cast=str):
         return env.get_value(name, cast=cast)
     if DEBUG and default is not None:
         return default
-    sys.exit(f"Configuration error: set the {name} environment variable (required when DEBUG is off).")
+    sys.exit(
+        f"Configuration error: set the {name} environment variable (required when DEBUG is off)."
+    )
 
 
 SECRET_KEY = required("SECRET_KEY", default="django-insecure-development-only-key")
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "pgtrigger",
     "phonenumber_field",
+    "simple_history",
     "onboarding",
 ]
 
@@ -62,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -139,9 +143,7 @@ STORAGES = {
 }
 
 # Email: printed to the console in development.
-EMAIL_CONFIG = env.email_url_config(
-    required("EMAIL_URL", default="consolemail://")
-)
+EMAIL_CONFIG = env.email_url_config(required("EMAIL_URL", default="consolemail://"))
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MPASSid <noreply@mpassid.fi>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -9,9 +9,9 @@ admin.site.index_title = _("Members, terms and notifications")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
 ]
 urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("onboarding.urls")),
     prefix_default_language=False,

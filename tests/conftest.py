@@ -5,8 +5,15 @@ import pytest
 from tests.environment import CHROMIUM, POSTGRES, REDIS, available, in_ci
 
 # Which marker or fixture needs which outside service.
-DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server", "admin_client",
-               "admin_user", "django_user_model"}
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_setup",
+    "live_server",
+    "admin_client",
+    "admin_user",
+    "django_user_model",
+}
 
 
 def _needs(item: pytest.Item):
@@ -41,3 +48,13 @@ def pytest_report_header(config):
         f"{service.name}: {'available' if available(service) else 'MISSING'}"
         for service in (POSTGRES, REDIS, CHROMIUM)
     ]
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Messages raised outside a request read in English in assertions; requests still get
+    the language that LocaleMiddleware picks (Finnish by default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -59,7 +59,9 @@ class Program:
         return Path(self.path).exists()
 
     def missing_message(self) -> str:
-        return f"{self.name} is not installed at {self.path}; install it with: {self.how_to_install}"
+        return (
+            f"{self.name} is not installed at {self.path}; install it with: {self.how_to_install}"
+        )
 
 
 CHROMIUM = Program("Chromium", "/usr/bin/chromium", "apt-get install chromium")

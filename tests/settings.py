@@ -18,3 +18,5 @@ from portal.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+# Serve static files from the app directories, as `runserver` does: no collectstatic in tests.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True

@@ -1,12 +1,17 @@
+from onboarding.models.emails import OutgoingEmail
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
-from onboarding.models.users import User
+from onboarding.models.registrations import PendingRegistration, Registration
 from onboarding.models.terms import ImmutableRecordError, TermsAcceptance, TermsVersion
+from onboarding.models.users import User
 
 __all__ = [
     "ContactPerson",
     "ImmutableRecordError",
     "LegacyContract",
     "Organisation",
+    "OutgoingEmail",
+    "PendingRegistration",
+    "Registration",
     "TermsAcceptance",
     "TermsVersion",
     "User",

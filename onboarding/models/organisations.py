@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
-from onboarding.localised import localised
 from onboarding.identifiers import (
     OPH_ROOT,
     TEST_ORGANISATION_NODE,
@@ -14,6 +14,7 @@ from onboarding.identifiers import (
     is_test_organisation_oid,
     organisation_oid_validator,
 )
+from onboarding.localised import localised
 
 TEST_OID_PREFIX = f"{OPH_ROOT}.{TEST_ORGANISATION_NODE}."
 
@@ -73,10 +74,19 @@ class Organisation(models.Model):
     membership = models.CharField(
         _("membership"), max_length=32, choices=Membership.choices, default=Membership.NONE
     )
+    test_learner_number_use = models.TextField(
+        _("use of test learner numbers"),
+        blank=True,
+        help_text=_("A service provider's notification that it uses test learner numbers."),
+    )
+    test_learner_numbers_notified_at = models.DateTimeField(
+        _("test learner numbers notified"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = OrganisationQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("organisation")
@@ -113,6 +123,11 @@ class Organisation(models.Model):
     def is_service_provider(self) -> bool:
         return self.kind in (self.Kind.SERVICE_PROVIDER, self.Kind.BOTH)
 
+    @property
+    def may_use_test_learner_numbers(self) -> bool:
+        """Test learner numbers (node 98) only for a service provider that notified their use."""
+        return self.is_service_provider and self.test_learner_numbers_notified_at is not None
+
 
 class ContactPerson(models.Model):
     Role = ContactRole
@@ -134,6 +149,8 @@ class ContactPerson(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("contact person")
         verbose_name_plural = _("contact persons")
@@ -145,9 +162,7 @@ class ContactPerson(models.Model):
                 Lower("email"),
                 condition=models.Q(is_active=True),
                 name="contact_unique_active_role_per_email",
-                violation_error_message=_(
-                    "This person is already an active contact in this role."
-                ),
+                violation_error_message=_("This person is already an active contact in this role."),
             ),
             models.CheckConstraint(
                 condition=models.Q(role__in=ContactRole.values),
@@ -177,6 +192,8 @@ class LegacyContract(models.Model):
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), default=default_contract_end)
     notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("joining agreement")

@@ -76,6 +76,22 @@ class TermsVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.version}: {self.title}"
 
+    def save(self, *args, **kwargs):
+        if self._stored_version_is_published():
+            raise ImmutableRecordError(
+                _("Version %(version)s is published and can no longer be changed.")
+                % {"version": self.version}
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_version_is_published():
+            raise ImmutableRecordError(
+                _("Version %(version)s is published and cannot be deleted.")
+                % {"version": self.version}
+            )
+        return super().delete(*args, **kwargs)
+
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
@@ -119,22 +135,6 @@ class TermsVersion(models.Model):
             and type(self).objects.filter(pk=self.pk, published_at__isnull=False).exists()
         )
 
-    def save(self, *args, **kwargs):
-        if self._stored_version_is_published():
-            raise ImmutableRecordError(
-                _("Version %(version)s is published and can no longer be changed.")
-                % {"version": self.version}
-            )
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._stored_version_is_published():
-            raise ImmutableRecordError(
-                _("Version %(version)s is published and cannot be deleted.")
-                % {"version": self.version}
-            )
-        return super().delete(*args, **kwargs)
-
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -175,6 +175,14 @@ class TermsAcceptance(models.Model):
     user_agent = models.TextField(_("user agent"), blank=True)
     language = models.CharField(_("language shown"), max_length=2, choices=Language.choices)
     content_sha256 = models.CharField(_("SHA-256 of the text shown"), max_length=64)
+    registration = models.ForeignKey(
+        "onboarding.Registration",
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+        null=True,
+        blank=True,
+        verbose_name=_("notification"),
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

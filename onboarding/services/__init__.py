@@ -1,6 +1,24 @@
 """Writes of the domain: each state change happens in one service, in one transaction."""
 
-from onboarding.services.acceptances import acceptance_record
+from onboarding.services.acceptances import AcceptanceEvidence, acceptance_record
+from onboarding.services.registrations import (
+    RegistrationAlreadyDecided,
+    RequestMeta,
+    registration_approve,
+    registration_reject,
+    registration_request_changes,
+    registration_submit,
+)
 from onboarding.services.terms import terms_publish
 
-__all__ = ["acceptance_record", "terms_publish"]
+__all__ = [
+    "AcceptanceEvidence",
+    "RegistrationAlreadyDecided",
+    "RequestMeta",
+    "acceptance_record",
+    "registration_approve",
+    "registration_reject",
+    "registration_request_changes",
+    "registration_submit",
+    "terms_publish",
+]

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from onboarding.models import Organisation, TermsAcceptance, TermsVersion
+from onboarding.models import Organisation, Registration, TermsAcceptance, TermsVersion
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class AcceptanceEvidence:
     content_sha256: str
     ip_address: str | None = None
     user_agent: str = ""
+    registration: Registration | None = None
 
 
 @transaction.atomic
@@ -61,6 +62,7 @@ def acceptance_record(
         user_agent=evidence.user_agent,
         language=evidence.language,
         content_sha256=evidence.content_sha256,
+        registration=evidence.registration,
     )
     acceptance.full_clean()
     acceptance.save()

@@ -51,11 +51,17 @@ def test_a_published_version_refuses_to_be_deleted():
 
 def test_the_database_refuses_to_update_a_published_version_even_in_raw_sql():
     terms = published_terms()
-    with pytest.raises(ProgrammingError, match="Cannot update or delete rows"), transaction.atomic():
+    with (
+        pytest.raises(ProgrammingError, match="Cannot update or delete rows"),
+        transaction.atomic(),
+    ):
         TermsVersion.objects.filter(pk=terms.pk).update(text_fi="Muutettu")
-    with pytest.raises(ProgrammingError, match="Cannot update or delete rows"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM onboarding_termsversion WHERE id = %s", [terms.pk])
+    with (
+        pytest.raises(ProgrammingError, match="Cannot update or delete rows"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM onboarding_termsversion WHERE id = %s", [terms.pk])
     terms.refresh_from_db()
     assert terms.text_fi != "Muutettu"
 
@@ -88,9 +94,12 @@ def test_the_database_refuses_to_change_or_delete_an_acceptance_in_raw_sql():
         "UPDATE onboarding_termsacceptance SET accepter_name = 'X' WHERE id = %s",
         "DELETE FROM onboarding_termsacceptance WHERE id = %s",
     ):
-        with pytest.raises(ProgrammingError, match="Cannot update or delete rows"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [acceptance.pk])
+        with (
+            pytest.raises(ProgrammingError, match="Cannot update or delete rows"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [acceptance.pk])
     acceptance.refresh_from_db()
     assert acceptance.accepter_name == "Riikka Rehtori"
 

@@ -37,23 +37,56 @@ Role = ContactPerson.Role
 
 ORGANISATIONS = [
     # oid, names (fi, sv, en), business ID, kind, membership, contacts
-    ("1.2.246.562.10.74484103937", ("Lempäälän kunta", "Lempäälä kommun", "Municipality of Lempäälä"),
-     "0150783-1", Kind.EDUCATION_PROVIDER, Membership.TERMS_ACCEPTED,
-     [("Riikka Rehtori", MEMBER_EMAIL, Role.ADMINISTRATIVE, "fi"),
-      ("Teemu Tekninen", "it@lempaala.demo.test", Role.TECHNICAL, "fi")]),
-    ("1.2.246.562.10.20000000011", ("Oppimisalusta Oy", "Lärplattform Ab", "Learning Platform Ltd"),
-     "2345671-3", Kind.SERVICE_PROVIDER, Membership.LEGACY_CONTRACT,
-     [("Sara Sopimus", "sopimukset@oppimisalusta.demo.test", Role.ADMINISTRATIVE, "fi"),
-      ("Tor Teknik", "tech@oppimisalusta.demo.test", Role.TECHNICAL, "sv")]),
-    ("1.2.246.562.10.20000000022", ("Kustannus Kirjava Oy", "Förlaget Kirjava Ab", ""),
-     "1234567-1", Kind.SERVICE_PROVIDER, Membership.LAPSED,
-     [("Kaisa Kirjava", "kaisa@kirjava.demo.test", Role.ADMINISTRATIVE, "fi")]),
-    ("1.2.246.562.10.20000000033", ("Rannikon koulutuskuntayhtymä", "Kustens utbildningssamkommun",
-     "Coastal Education Consortium"), "1618033-3", Kind.BOTH, Membership.NONE,
-     [("Stina Strand", "stina@kusten.demo.test", Role.ADMINISTRATIVE, "sv")]),
-    ("1.2.246.562.99.00000000001", ("Testiorganisaatio", "Testorganisation", "Test organisation"),
-     "", Kind.EDUCATION_PROVIDER, Membership.NONE,
-     [("Testi Testaaja", "testi@demo.mpassid.test", Role.TECHNICAL, "fi")]),
+    (
+        "1.2.246.562.10.74484103937",
+        ("Lempäälän kunta", "Lempäälä kommun", "Municipality of Lempäälä"),
+        "0150783-1",
+        Kind.EDUCATION_PROVIDER,
+        Membership.TERMS_ACCEPTED,
+        [
+            ("Riikka Rehtori", MEMBER_EMAIL, Role.ADMINISTRATIVE, "fi"),
+            ("Teemu Tekninen", "it@lempaala.demo.test", Role.TECHNICAL, "fi"),
+        ],
+    ),
+    (
+        "1.2.246.562.10.20000000011",
+        ("Oppimisalusta Oy", "Lärplattform Ab", "Learning Platform Ltd"),
+        "2345671-3",
+        Kind.SERVICE_PROVIDER,
+        Membership.LEGACY_CONTRACT,
+        [
+            ("Sara Sopimus", "sopimukset@oppimisalusta.demo.test", Role.ADMINISTRATIVE, "fi"),
+            ("Tor Teknik", "tech@oppimisalusta.demo.test", Role.TECHNICAL, "sv"),
+        ],
+    ),
+    (
+        "1.2.246.562.10.20000000022",
+        ("Kustannus Kirjava Oy", "Förlaget Kirjava Ab", ""),
+        "1234567-1",
+        Kind.SERVICE_PROVIDER,
+        Membership.LAPSED,
+        [("Kaisa Kirjava", "kaisa@kirjava.demo.test", Role.ADMINISTRATIVE, "fi")],
+    ),
+    (
+        "1.2.246.562.10.20000000033",
+        (
+            "Rannikon koulutuskuntayhtymä",
+            "Kustens utbildningssamkommun",
+            "Coastal Education Consortium",
+        ),
+        "1618033-3",
+        Kind.BOTH,
+        Membership.NONE,
+        [("Stina Strand", "stina@kusten.demo.test", Role.ADMINISTRATIVE, "sv")],
+    ),
+    (
+        "1.2.246.562.99.00000000001",
+        ("Testiorganisaatio", "Testorganisation", "Test organisation"),
+        "",
+        Kind.EDUCATION_PROVIDER,
+        Membership.NONE,
+        [("Testi Testaaja", "testi@demo.mpassid.test", Role.TECHNICAL, "fi")],
+    ),
 ]
 LEGACY_CONTRACTS = {
     "1.2.246.562.10.20000000011": ("OPH-MPASS-2019-014", date(2019, 3, 12)),
@@ -72,8 +105,9 @@ class Command(BaseCommand):
             self.seed_organisations(terms)
             self.seed_staff()
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
-        self.stdout.write(f"Staff sign-in at {settings.SITE_URL}/admin/: "
-                          f"{STAFF_EMAIL} / {STAFF_PASSWORD}")
+        self.stdout.write(
+            f"Staff sign-in at {settings.SITE_URL}/admin/: {STAFF_EMAIL} / {STAFF_PASSWORD}"
+        )
         self.stdout.write(f"Member contact (sign in by emailed code): {MEMBER_EMAIL}")
 
     def seed_terms(self) -> TermsVersion:
@@ -103,19 +137,26 @@ class Command(BaseCommand):
             organisation, _created = Organisation.objects.get_or_create(
                 oid=oid,
                 defaults={
-                    "name_fi": names[0], "name_sv": names[1], "name_en": names[2],
-                    "business_id": business_id, "kind": kind, "membership": membership,
+                    "name_fi": names[0],
+                    "name_sv": names[1],
+                    "name_en": names[2],
+                    "business_id": business_id,
+                    "kind": kind,
+                    "membership": membership,
                 },
             )
             for name, email, role, language in contacts:
                 ContactPerson.objects.get_or_create(
-                    organisation=organisation, email=email, role=role,
+                    organisation=organisation,
+                    email=email,
+                    role=role,
                     defaults={"name": name, "language": language},
                 )
             if oid in LEGACY_CONTRACTS:
                 reference, signed_on = LEGACY_CONTRACTS[oid]
                 LegacyContract.objects.get_or_create(
-                    organisation=organisation, contract_reference=reference,
+                    organisation=organisation,
+                    contract_reference=reference,
                     defaults={"signed_on": signed_on},
                 )
             if membership == Membership.TERMS_ACCEPTED:

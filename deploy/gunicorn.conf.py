@@ -1,0 +1,25 @@
+"""Gunicorn settings for the portal; started by deploy/systemd/mpassid-web.service.
+
+TLS ends at the reverse proxy on this host (deploy/nginx.conf.example), which forwards to
+127.0.0.1:8000 and sets X-Forwarded-Proto, X-Forwarded-For and X-Real-IP.
+"""
+
+import os
+
+wsgi_app = "portal.wsgi:application"
+bind = "127.0.0.1:8000"
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+timeout = 30
+
+# Logs go to the journal: access log on stdout, errors on stderr. The client address is the one
+# the proxy saw (X-Real-IP); gunicorn's own %(h)s would always be 127.0.0.1.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%({x-real-ip}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
+
+# Trust X-Forwarded-Proto etc. only from the local proxy.
+forwarded_allow_ips = "127.0.0.1,::1"
+
+# Gunicorn >= 25.1 opens a control socket under $HOME by default; the service user has no home
+# and systemd reloads with SIGHUP instead. (Older gunicorn ignores this setting.)
+control_socket_disable = True

@@ -1,0 +1,256 @@
+"""Forms of the notification. They check input; the rules of membership live in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from onboarding.identifiers import validate_business_id, validate_organisation_oid
+from onboarding.models import ContactPerson, Organisation
+from onboarding.models.organisations import Language
+
+REQUIRED_ROLES = (ContactPerson.Role.ADMINISTRATIVE, ContactPerson.Role.TECHNICAL)
+
+
+class DescribedErrorsMixin:
+    """Ties each error message to its input (aria-describedby), beside the hint, so a screen
+    reader reads the error when the field gets focus."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                bound = self[name]
+                ids = [f"{bound.auto_id}_error"]
+                if self.fields[name].help_text:
+                    ids.insert(0, f"{bound.auto_id}_helptext")
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class OidForm(DescribedErrorsMixin, forms.Form):
+    oid = forms.CharField(
+        label=_("Organisation OID"),
+        max_length=64,
+        help_text=_(
+            "The organisation's identifier in OPH's organisation service, for example "
+            "1.2.246.562.10.12345678901."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "decimal"}
+        ),
+    )
+
+    def clean_oid(self):
+        return validate_organisation_oid(
+            self.cleaned_data["oid"], allow_test=settings.ALLOW_TEST_ORGANISATIONS
+        )
+
+
+class NotificationForm(DescribedErrorsMixin, forms.Form):
+    """The organisation, the declarations and, when due, the acceptance of the terms."""
+
+    name_fi = forms.CharField(label=_("Name in Finnish"), max_length=255)
+    name_sv = forms.CharField(label=_("Name in Swedish"), max_length=255, required=False)
+    name_en = forms.CharField(label=_("Name in English"), max_length=255, required=False)
+    business_id = forms.CharField(
+        label=_("Business ID (Y-tunnus)"),
+        max_length=20,
+        required=False,
+        help_text=_("For example 0150783-1."),
+    )
+    kind = forms.ChoiceField(
+        label=_("The organisation is"),
+        choices=Organisation.Kind.choices,
+        widget=forms.RadioSelect,
+    )
+    learner_numbers_confirmed = forms.BooleanField(
+        label=_(
+            "Every user we send to MPASSid has personal credentials and a learner number "
+            "(oppijanumero), short-term users such as substitute teachers and exchange "
+            "students included."
+        ),
+        required=False,
+    )
+    uses_test_learner_numbers = forms.BooleanField(
+        label=_("We will use test learner numbers (1.2.246.562.98) in testing."), required=False
+    )
+    test_learner_number_use = forms.CharField(
+        label=_("How you use test learner numbers"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Briefly: in which environment and for what testing."),
+    )
+    accept_terms = forms.BooleanField(
+        label=_("I accept the terms of use shown above on behalf of the organisation."),
+        required=False,
+    )
+    accepter_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
+    accepter_title = forms.CharField(
+        label=_("Your title"),
+        max_length=200,
+        required=False,
+        help_text=_("For example Director of Education."),
+    )
+    authority_confirmed = forms.BooleanField(
+        label=_("I confirm that I may bind the organisation to these terms."), required=False
+    )
+
+    def __init__(self, *args, asks_acceptance: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asks_acceptance = asks_acceptance
+        if not asks_acceptance:
+            for name in ("accept_terms", "accepter_name", "accepter_title", "authority_confirmed"):
+                del self.fields[name]
+
+    def clean_business_id(self):
+        value = self.cleaned_data["business_id"].strip()
+        return validate_business_id(value) if value else ""
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        educates = kind in (Organisation.Kind.EDUCATION_PROVIDER, Organisation.Kind.BOTH)
+        serves = kind in (Organisation.Kind.SERVICE_PROVIDER, Organisation.Kind.BOTH)
+        if educates and not data.get("learner_numbers_confirmed"):
+            self.add_error(
+                "learner_numbers_confirmed",
+                _(
+                    "An education provider must confirm that its users have personal credentials "
+                    "and a learner number."
+                ),
+            )
+        if not educates:
+            data["learner_numbers_confirmed"] = False
+        if serves and data.get("uses_test_learner_numbers"):
+            if not data.get("test_learner_number_use", "").strip():
+                self.add_error(
+                    "test_learner_number_use",
+                    _("Describe briefly how you will use test learner numbers."),
+                )
+        else:
+            data["uses_test_learner_numbers"] = False
+            data["test_learner_number_use"] = ""
+        if self.asks_acceptance:
+            if not data.get("accept_terms"):
+                self.add_error(
+                    "accept_terms", _("Accept the terms of use to send the notification.")
+                )
+            if not data.get("accepter_name", "").strip():
+                self.add_error("accepter_name", _("Enter your name."))
+            if not data.get("accepter_title", "").strip():
+                self.add_error("accepter_title", _("Enter your title."))
+            if not data.get("authority_confirmed"):
+                self.add_error(
+                    "authority_confirmed",
+                    _("Confirm that you may bind the organisation, or ask a person who may."),
+                )
+        return data
+
+
+class ContactForm(DescribedErrorsMixin, forms.Form):
+    """One contact person. A row left wholly empty is skipped; a started one must be complete."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    email = forms.EmailField(label=_("Email address"), required=False)
+    phone = PhoneNumberField(
+        label=_("Phone number"),
+        region="FI",
+        required=False,
+        help_text=_("For example +358 40 123 4567."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=ContactPerson.Role.choices)
+    language = forms.ChoiceField(
+        label=_("Language for emails"), choices=Language.choices, initial=Language.FI
+    )
+
+    MISSING = {
+        "name": _("Enter the contact person's name."),
+        "email": _("Enter the contact person's email address."),
+        "phone": _("Enter the contact person's phone number."),
+    }
+
+    @property
+    def is_blank(self) -> bool:
+        return not any(self.data.get(self.add_prefix(f), "").strip() for f in self.MISSING)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank:
+            return data
+        for field, message in self.MISSING.items():
+            if field not in self.errors and not data.get(field):
+                self.add_error(field, message)
+        if data.get("email"):
+            data["email"] = data["email"].strip().lower()
+        if data.get("phone"):
+            data["phone"] = data["phone"].as_e164
+        return data
+
+
+class BaseContactFormSet(forms.BaseFormSet):
+    def contacts(self) -> list[dict]:
+        """The filled-in rows, in the shape they are stored."""
+        fields = ("name", "email", "phone", "role", "language")
+        return [
+            {field: form.cleaned_data[field] for field in fields}
+            for form in self.forms
+            if not form.is_blank
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        contacts = self.contacts()
+        roles = {contact["role"] for contact in contacts}
+        missing = [ContactPerson.Role(role).label for role in REQUIRED_ROLES if role not in roles]
+        if missing:
+            raise ValidationError(
+                _(
+                    "Name at least one administrative and one technical contact. Missing: "
+                    "%(missing)s."
+                )
+                % {"missing": ", ".join(str(m) for m in missing)},
+                code="roles",
+            )
+        seen = set()
+        for contact in contacts:
+            key = (contact["email"], contact["role"])
+            if key in seen:
+                raise ValidationError(
+                    _("%(email)s is named twice in the same role.") % {"email": contact["email"]},
+                    code="duplicate",
+                )
+            seen.add(key)
+
+
+ContactFormSet = forms.formset_factory(
+    ContactForm, formset=BaseContactFormSet, extra=0, max_num=20, validate_max=True
+)
+
+
+def contact_rows(contacts: list[dict] | None) -> list[dict]:
+    """Initial rows: the given contacts, or one empty row for each role (first two required)."""
+    if contacts:
+        return [dict(contact) for contact in contacts]
+    return [{"role": role, "language": Language.FI} for role in ContactPerson.Role.values]
+
+
+class DecisionForm(forms.Form):
+    """A reviewer's decision on a notification."""
+
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", _("Approve")),
+            ("reject", _("Reject")),
+            ("request_changes", _("Request changes")),
+        ]
+    )
+    reason = forms.CharField(
+        label=_("Reason (sent to the submitter and the administrative contacts)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

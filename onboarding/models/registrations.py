@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from onboarding.models.organisations import Language, Organisation
+from onboarding.models.terms import TermsVersion
+
+
+class RegistrationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+
+
+class Registration(models.Model):
+    """A notification as it was submitted: the exact data, who sent it, when and from where.
+
+    It names the organisation and its contact persons and, when `terms_version` is set, accepts
+    that version of the terms. Staff approve, reject or ask for changes.
+    """
+
+    Status = RegistrationStatus
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        null=True,
+        blank=True,
+        verbose_name=_("organisation"),
+    )
+    oid = models.CharField(_("organisation OID"), max_length=64, db_index=True)
+    data = models.JSONField(_("submitted data"), encoder=DjangoJSONEncoder)
+    terms_version = models.ForeignKey(
+        TermsVersion,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        null=True,
+        blank=True,
+        verbose_name=_("terms version accepted"),
+    )
+    content_sha256 = models.CharField(_("SHA-256 of the terms shown"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=32,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.SUBMITTED,
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.TextField(_("user agent"), blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    submission_token = models.UUIDField(_("submission token"), unique=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reviewed_registrations",
+        null=True,
+        blank=True,
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=RegistrationStatus.values),
+                name="registration_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(terms_version__isnull=True, content_sha256="")
+                | (models.Q(terms_version__isnull=False) & ~models.Q(content_sha256="")),
+                name="registration_acceptance_has_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_name} ({self.oid}), {self.submitted_at:%Y-%m-%d}"
+
+    @property
+    def organisation_name(self) -> str:
+        return self.data.get("organisation", {}).get("name_fi", "")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == RegistrationStatus.SUBMITTED
+
+    @property
+    def accepts_terms(self) -> bool:
+        return self.terms_version_id is not None
+
+
+class PendingRegistration(Registration):
+    """The review queue: submitted notifications, oldest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("notification to review")
+        verbose_name_plural = _("notifications to review")

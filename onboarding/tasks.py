@@ -1,0 +1,22 @@
+"""Celery tasks: thin, they take ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from onboarding.models import OutgoingEmail
+from onboarding.services.outgoing_emails import outgoing_email_give_up, outgoing_email_send
+
+EMAIL_MAX_RETRIES = 8
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True)
+def send_outgoing_email(self, email_id: int) -> str:
+    email = outgoing_email_send(email_id=email_id)
+    if email.status == OutgoingEmail.Status.QUEUED:
+        if self.request.retries >= self.max_retries:
+            outgoing_email_give_up(email_id=email_id)
+            return OutgoingEmail.Status.FAILED
+        # Exponential backoff: 30 s, 1 min, 2 min, ... up to an hour between tries.
+        raise self.retry(countdown=min(30 * 2**self.request.retries, 3600))
+    return email.status

@@ -1,0 +1,242 @@
+"""The notification: OID, then the form, then check your answers, then submit (once)."""
+
+from __future__ import annotations
+
+import uuid
+
+from allauth.account.decorators import verified_email_required
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from onboarding import selectors, services
+from onboarding.forms import ContactFormSet, NotificationForm, OidForm, contact_rows
+from onboarding.identifiers import validate_organisation_oid
+from onboarding.localised import active_language
+from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
+from onboarding.models.organisations import Language
+from onboarding.views.errors import error_summary
+
+ORGANISATION_FIELDS = ("name_fi", "name_sv", "name_en", "business_id", "kind")
+DECLARATION_FIELDS = (
+    "learner_numbers_confirmed",
+    "uses_test_learner_numbers",
+    "test_learner_number_use",
+)
+ACCEPTANCE_FIELDS = ("accepter_name", "accepter_title", "authority_confirmed")
+
+
+@verified_email_required
+def notify_start(request):
+    form = OidForm(request.POST or None, initial={"oid": request.GET.get("oid", "")})
+    if request.method == "POST" and form.is_valid():
+        return redirect("onboarding:notify", oid=form.cleaned_data["oid"])
+    return render(
+        request,
+        "onboarding/notify_start.html",
+        {
+            "form": form,
+            "errors": error_summary(form) if form.is_bound else [],
+        },
+    )
+
+
+def _valid_oid(oid: str) -> str:
+    try:
+        return validate_organisation_oid(oid, allow_test=settings.ALLOW_TEST_ORGANISATIONS)
+    except ValidationError as error:
+        raise Http404 from error
+
+
+def _drafts(request) -> dict:
+    return request.session.setdefault("notification_drafts", {})
+
+
+def _initial(request, organisation: Organisation | None, oid: str) -> tuple[dict, list[dict]]:
+    """What the form starts with: public facts of a known organisation; its contacts only for
+    people who are its contacts already (others must not read them)."""
+    if organisation is None:
+        return {}, contact_rows(None)
+    values = {field: getattr(organisation, field) for field in ORGANISATION_FIELDS}
+    values["uses_test_learner_numbers"] = bool(organisation.test_learner_number_use)
+    values["test_learner_number_use"] = organisation.test_learner_number_use
+    contacts = None
+    if selectors.user_is_contact(request.user, organisation):
+        contacts = [
+            {
+                "name": c.name,
+                "email": c.email,
+                "phone": str(c.phone or ""),
+                "role": c.role,
+                "language": c.language,
+            }
+            for c in organisation.contacts.filter(is_active=True)
+        ]
+    return values, contact_rows(contacts)
+
+
+def _rows_from_post(post) -> list[dict]:
+    try:
+        total = min(int(post.get("contacts-TOTAL_FORMS", 0)), 19)
+    except ValueError:
+        total = 0
+    fields = ("name", "email", "phone", "role", "language")
+    return [{f: post.get(f"contacts-{i}-{f}", "") for f in fields} for i in range(total)]
+
+
+@verified_email_required
+def notify(request, oid: str):
+    oid = _valid_oid(oid)
+    organisation = Organisation.objects.filter(oid=oid).first()
+    terms = selectors.current_terms()
+    asks_acceptance = selectors.acceptance_due(organisation, terms)
+    draft = _drafts(request).get(oid)
+
+    if request.method == "POST" and "add_contact" in request.POST:
+        rows = _rows_from_post(request.POST) + [{"role": "", "language": active_language()}]
+        form = NotificationForm(initial=request.POST.dict(), asks_acceptance=asks_acceptance)
+        formset = ContactFormSet(initial=rows, prefix="contacts")
+        token = request.POST.get("token")
+    elif request.method == "POST":
+        form = NotificationForm(request.POST, asks_acceptance=asks_acceptance)
+        formset = ContactFormSet(request.POST, prefix="contacts")
+        token = request.POST.get("token")
+        if form.is_valid() and formset.is_valid():
+            _drafts(request)[oid] = _draft(
+                oid, form, formset, token, terms if asks_acceptance else None
+            )
+            request.session.modified = True
+            return redirect("onboarding:notify_check", oid=oid)
+    else:
+        if draft:
+            initial, rows = draft["form"], draft["data"]["contacts"]
+            token = draft["token"]
+        else:
+            initial, rows = _initial(request, organisation, oid)
+            token = str(uuid.uuid4())
+        form = NotificationForm(initial=initial, asks_acceptance=asks_acceptance)
+        formset = ContactFormSet(initial=rows, prefix="contacts")
+
+    errors = error_summary(form, formset) if form.is_bound else []
+    return render(
+        request,
+        "onboarding/notify.html",
+        {
+            "oid": oid,
+            "organisation": organisation,
+            "form": form,
+            "formset": formset,
+            "terms": terms if asks_acceptance else None,
+            "token": token,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _draft(oid, form, formset, token, terms: TermsVersion | None) -> dict:
+    cleaned = form.cleaned_data
+    try:
+        token = str(uuid.UUID(token))
+    except (TypeError, ValueError):
+        token = str(uuid.uuid4())
+    data = {
+        "organisation": {"oid": oid, **{f: cleaned[f] for f in ORGANISATION_FIELDS}},
+        "contacts": formset.contacts(),
+        "declarations": {f: cleaned[f] for f in DECLARATION_FIELDS},
+        "acceptance": None,
+    }
+    if terms is not None:
+        data["acceptance"] = {
+            "terms_version": terms.version,
+            "content_sha256": terms.content_sha256,
+            **{f: cleaned[f] for f in ACCEPTANCE_FIELDS},
+        }
+    return {"token": token, "data": data, "form": dict(cleaned)}
+
+
+@verified_email_required
+def notify_check(request, oid: str):
+    oid = _valid_oid(oid)
+    draft = _drafts(request).get(oid)
+    if draft is None:
+        return redirect("onboarding:notify", oid=oid)
+    data = draft["data"]
+    terms = None
+    if data["acceptance"]:
+        terms = TermsVersion.objects.filter(version=data["acceptance"]["terms_version"]).first()
+    contacts = [
+        {
+            **contact,
+            "role_label": ContactPerson.Role(contact["role"]).label,
+            "language_label": Language(contact["language"]).label,
+        }
+        for contact in data["contacts"]
+    ]
+    return render(
+        request,
+        "onboarding/notify_check.html",
+        {
+            "oid": oid,
+            "data": data,
+            "terms": terms,
+            "token": draft["token"],
+            "contacts": contacts,
+            "kind_label": Organisation.Kind(data["organisation"]["kind"]).label,
+        },
+    )
+
+
+@require_POST
+@verified_email_required
+def notify_submit(request, oid: str):
+    oid = _valid_oid(oid)
+    draft = _drafts(request).get(oid)
+    if draft is None:
+        # Submitted already (a double click or the back button): show what was sent.
+        existing = Registration.objects.filter(
+            submitted_by=request.user, submission_token=_uuid_or_none(request.POST.get("token"))
+        ).first()
+        if existing:
+            return redirect("onboarding:registration", pk=existing.pk)
+        return redirect("onboarding:notify", oid=oid)
+    data = draft["data"]
+    terms = None
+    if data["acceptance"]:
+        terms = TermsVersion.objects.filter(version=data["acceptance"]["terms_version"]).first()
+    try:
+        registration, _created = services.registration_submit(
+            user=request.user,
+            token=uuid.UUID(draft["token"]),
+            data=data,
+            terms_version=terms,
+            content_sha256=data["acceptance"]["content_sha256"] if terms else "",
+            meta=services.RequestMeta(
+                ip_address=request.META.get("REMOTE_ADDR"),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                language=active_language(),
+            ),
+        )
+    except ValidationError as error:
+        # Keep everything typed; only the acceptance must be given again.
+        draft["form"].update(accept_terms=False, authority_confirmed=False)
+        request.session.modified = True
+        messages.error(request, " ".join(error.messages))
+        return redirect("onboarding:notify", oid=oid)
+    _drafts(request).pop(oid, None)
+    request.session.modified = True
+    messages.success(
+        request, _("Thank you. Your notification was sent; a receipt is on its way to your email.")
+    )
+    return redirect("onboarding:registration", pk=registration.pk)
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError):
+        return None

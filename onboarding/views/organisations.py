@@ -1,0 +1,53 @@
+"""Pages of the people who act for an organisation: only their own organisations' data."""
+
+from __future__ import annotations
+
+from allauth.account.decorators import verified_email_required
+from django.shortcuts import get_object_or_404, render
+
+from onboarding import selectors
+
+
+@verified_email_required
+def my_organisations(request):
+    return render(
+        request,
+        "onboarding/my_organisations.html",
+        {
+            "organisations": selectors.organisations_for_user(request.user).order_by("name_fi"),
+            "registrations": selectors.registrations_visible_to(request.user).order_by(
+                "-submitted_at"
+            )[:20],
+        },
+    )
+
+
+@verified_email_required
+def organisation(request, pk: int):
+    organisation = get_object_or_404(selectors.organisations_for_user(request.user), pk=pk)
+    terms = selectors.current_terms()
+    return render(
+        request,
+        "onboarding/organisation.html",
+        {
+            "organisation": organisation,
+            "terms": terms,
+            "acceptance_due": selectors.acceptance_due(organisation, terms),
+            "acceptances": organisation.acceptances.select_related("terms_version", "accepted_by"),
+            "contacts": organisation.contacts.filter(is_active=True),
+            "pending": organisation.registrations.filter(status="submitted"),
+        },
+    )
+
+
+@verified_email_required
+def registration(request, pk: int):
+    registration = get_object_or_404(selectors.registrations_visible_to(request.user), pk=pk)
+    return render(
+        request,
+        "onboarding/registration.html",
+        {
+            "registration": registration,
+            "data": registration.data,
+        },
+    )

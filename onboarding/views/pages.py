@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from onboarding import selectors
+from onboarding.models import TermsVersion
+
+
+def home(request):
+    return render(request, "onboarding/home.html", {"terms": selectors.current_terms()})
+
+
+def terms(request):
+    current = selectors.current_terms()
+    versions = selectors.published_terms()
+    return render(
+        request,
+        "onboarding/terms.html",
+        {
+            "current": current,
+            "earlier": [v for v in versions if current is None or v.pk != current.pk],
+        },
+    )
+
+
+def terms_canonical(request, version: str):
+    """The exact document whose SHA-256 is shown, so anyone can recompute the hash."""
+    terms = get_object_or_404(TermsVersion.objects.published(), version=version)
+    response = HttpResponse(terms.canonical_content(), content_type="application/json")
+    response["Content-Disposition"] = f'inline; filename="mpassid-terms-{terms.version}.json"'
+    return response

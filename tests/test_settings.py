@@ -1,0 +1,60 @@
+"""Production settings: start-up refuses missing values, and the deploy checks pass."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "ALLOWED_HOSTS": "liittyminen.mpassid.example",
+    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.fi:587",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_checks_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNINGS" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"]
+)
+def test_a_missing_required_value_stops_start_up_with_one_line_naming_it(variable):
+    env = {k: v for k, v in PRODUCTION.items() if k != variable}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"Configuration error: set the {variable} environment variable "
+        "(required when DEBUG is off)."
+    ]
+
+
+def test_development_needs_no_configuration_at_all():
+    result = manage("check", env={"DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
