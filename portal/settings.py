@@ -23,7 +23,7 @@ DEBUG = env.bool("DEBUG", default=False)
 
 def required(name: str, default=None, cast=str):
     """A value that production must set; development falls back to `default`."""
-    if name in env.ENVIRON:
+    if env.ENVIRON.get(name, "").strip():
         return env.get_value(name, cast=cast)
     if DEBUG and default is not None:
         return default
@@ -34,11 +34,11 @@ def required(name: str, default=None, cast=str):
 
 SECRET_KEY = required("SECRET_KEY", default="django-insecure-development-only-key")
 ALLOWED_HOSTS = required("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"], cast=list)
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = required("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,9 +94,12 @@ DATABASES = {
         required("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
     )
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Cache: allauth keeps its rate-limit counters here, so production shares one (Redis).
+CACHES = {"default": env.cache_url_config(required("CACHE_URL", default="locmemcache://"))}
 AUTH_USER_MODEL = "onboarding.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -119,8 +122,16 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's rate limits stay at their defaults (on); ACCOUNT_RATE_LIMITS is not overridden.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "MPASSid: "
-LOGIN_REDIRECT_URL = "/"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "onboarding:my_organisations"
+ACCOUNT_LOGOUT_REDIRECT_URL = "onboarding:home"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "MPASSid"
+# Staff reach the admin only after signing in with a second factor (off only in development).
+ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=not DEBUG)
+# Client addresses (rate limits, acceptance evidence) come from the one proxy in front of us.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 
 # Languages: Finnish first, then Swedish and English.
 LANGUAGE_CODE = "fi"
@@ -159,6 +170,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Longer than the longest retry countdown, so Redis does not redeliver a task still waiting.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 
 # The domain.
 ALLOW_TEST_ORGANISATIONS = env.bool("ALLOW_TEST_ORGANISATIONS", default=DEBUG)

@@ -58,3 +58,12 @@ def _english_outside_requests():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """OPH staff as production has them: with a second factor (TOTP) set up."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(admin_user, generate_totp_secret())
+    return admin_user

@@ -11,6 +11,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.setdefault("CACHE_URL", "locmemcache://")
 os.environ.setdefault("ALLOW_TEST_ORGANISATIONS", "true")
 
 from portal.settings import *  # noqa: E402,F403

@@ -19,6 +19,8 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.fi:587",
+    "SITE_URL": "https://liittyminen.mpassid.example",
+    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
 }
 
 
@@ -42,7 +44,16 @@ def test_production_settings_pass_the_deploy_checks_without_warnings():
 
 
 @pytest.mark.parametrize(
-    "variable", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"]
+    "variable",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "EMAIL_URL",
+        "SITE_URL",
+        "CACHE_URL",
+    ],
 )
 def test_a_missing_required_value_stops_start_up_with_one_line_naming_it(variable):
     env = {k: v for k, v in PRODUCTION.items() if k != variable}
@@ -53,6 +64,12 @@ def test_a_missing_required_value_stops_start_up_with_one_line_naming_it(variabl
         f"Configuration error: set the {variable} environment variable "
         "(required when DEBUG is off)."
     ]
+
+
+def test_an_empty_required_value_counts_as_missing():
+    result = manage("check", env={**PRODUCTION, "SECRET_KEY": "  "})
+    assert "set the SECRET_KEY environment variable" in result.stderr
+    assert result.returncode != 0
 
 
 def test_development_needs_no_configuration_at_all():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from allauth.account.adapter import get_adapter
 from allauth.account.decorators import verified_email_required
 from django.conf import settings
 from django.contrib import messages
@@ -216,7 +217,7 @@ def notify_submit(request, oid: str):
             terms_version=terms,
             content_sha256=data["acceptance"]["content_sha256"] if terms else "",
             meta=services.RequestMeta(
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=get_adapter(request).get_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 language=active_language(),
             ),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
@@ -67,7 +68,7 @@ class TermsAcceptanceInline(ReadOnlyInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(SimpleHistoryAdmin):
     list_display = [
         "name_fi",
         "oid",
@@ -91,17 +92,17 @@ class OrganisationAdmin(admin.ModelAdmin):
     def active_contacts(self, obj):
         return obj.active_contact_count
 
-    @admin.display(description=_("terms accepted"), ordering="latest_accepted_at")
+    @admin.display(description=_("latest accepted terms"), ordering="latest_accepted_at")
     def latest_terms(self, obj):
         return obj.latest_terms_version or "–"
 
-    @admin.display(description=_("test"), boolean=True)
+    @admin.display(description=_("test organisation"), boolean=True)
     def is_test(self, obj):
         return obj.is_test
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(admin.ModelAdmin):
+class ContactPersonAdmin(SimpleHistoryAdmin):
     list_display = ["name", "email", "role", "language", "organisation", "is_active"]
     list_filter = ["role", "language", "is_active"]
     list_select_related = ["organisation"]
@@ -110,7 +111,7 @@ class ContactPersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegacyContract)
-class LegacyContractAdmin(admin.ModelAdmin):
+class LegacyContractAdmin(SimpleHistoryAdmin):
     list_display = ["contract_reference", "organisation", "signed_on", "ends_on"]
     list_select_related = ["organisation"]
     search_fields = ["contract_reference", "organisation__name_fi", "organisation__oid"]

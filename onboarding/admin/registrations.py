@@ -1,0 +1,131 @@
+"""Staff review of notifications: a queue, a review page with the differences, a decision."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from onboarding import services
+from onboarding.comparison import compare
+from onboarding.forms import DecisionForm
+from onboarding.models import OutgoingEmail, PendingRegistration, Registration
+
+DECISIONS = {
+    "approve": (services.registration_approve, _("The notification was approved.")),
+    "reject": (services.registration_reject, _("The notification was rejected.")),
+    "request_changes": (
+        services.registration_request_changes,
+        _("Changes were requested from the submitter."),
+    ),
+}
+
+
+@admin.register(Registration)
+class RegistrationAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "organisation_name",
+        "oid",
+        "status",
+        "submitted_at",
+        "age",
+        "submitted_by",
+        "reviewed_by",
+    ]
+    list_filter = ["status", "submitted_at"]
+    list_select_related = ["submitted_by", "reviewed_by"]
+    search_fields = ["oid", "data__organisation__name_fi", "submitted_by__email"]
+    ordering = ["submitted_at"]
+    date_hierarchy = "submitted_at"
+
+    @admin.display(description=_("organisation"))
+    def organisation_name(self, obj):
+        return obj.organisation_name
+
+    @admin.display(description=_("waiting"), ordering="submitted_at")
+    def age(self, obj):
+        if not obj.is_pending:
+            return "–"
+        return timesince(obj.submitted_at, timezone.now())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The review page: what was submitted beside what is, and the decision."""
+        registration = get_object_or_404(
+            Registration.objects.select_related("terms_version", "submitted_by", "reviewed_by"),
+            pk=object_id,
+        )
+        if not self.has_view_or_change_permission(request, registration):
+            raise PermissionDenied
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST":
+            if not self.has_change_permission(request, registration):
+                raise PermissionDenied
+            if form.is_valid():
+                service, done = DECISIONS[form.cleaned_data["decision"]]
+                kwargs = {"registration_id": registration.pk, "reviewer": request.user}
+                if form.cleaned_data["decision"] != "approve":
+                    kwargs["reason"] = form.cleaned_data["reason"]
+                try:
+                    service(**kwargs)
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    self.message_user(request, done, messages.SUCCESS)
+                    return redirect("admin:onboarding_pendingregistration_changelist")
+        rows, contacts = compare(registration)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Review the notification"),
+            "opts": self.model._meta,
+            "original": registration,
+            "registration": registration,
+            "data": registration.data,
+            "rows": rows,
+            "contacts": contacts,
+            "decision_form": form,
+            "can_decide": registration.is_pending
+            and self.has_change_permission(request, registration),
+            "emails": OutgoingEmail.objects.filter(
+                key__regex=rf"^(receipt|review|decision):{registration.pk}(:|$)"
+            ),
+        }
+        return TemplateResponse(request, "admin/onboarding/registration/review.html", context)
+
+
+@admin.register(PendingRegistration)
+class PendingRegistrationAdmin(RegistrationAdmin):
+    """The queue: submitted notifications only, oldest first."""
+
+    list_filter = []
+    date_hierarchy = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Registration.Status.SUBMITTED)
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    list_display = ["subject", "to", "language", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "language"]
+    search_fields = ["to", "subject", "key"]
+    readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
