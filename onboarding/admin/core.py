@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from simple_history.admin import SimpleHistoryAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from onboarding import selectors, services
 from onboarding.models import (
