@@ -103,3 +103,12 @@ class TermsAcceptanceFactory(factory.django.DjangoModelFactory):
     user_agent = "pytest"
     language = "fi"
     content_sha256 = factory.LazyAttribute(lambda o: o.terms_version.content_sha256)
+
+
+def current_totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for `secret` (30-second steps)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))

@@ -1,0 +1,212 @@
+"""OPH staff review notifications in the admin: the queue, the differences, the decision."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from onboarding import services
+from onboarding.models import ContactPerson, Organisation, Registration, TermsAcceptance
+from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(oid="1.2.246.562.10.74484103937", contacts=None, submitted_at=None, **organisation):
+    terms = published_terms() if not hasattr(submit, "terms") else submit.terms
+    data = {
+        "organisation": {
+            "oid": oid,
+            "name_fi": "Lempäälän kunta",
+            "name_sv": "",
+            "name_en": "",
+            "business_id": "0150783-1",
+            "kind": "education_provider",
+            **organisation,
+        },
+        "contacts": contacts
+        or [
+            {
+                "name": "Riikka Rehtori",
+                "email": "riikka@lempaala.fi",
+                "phone": "+358401234567",
+                "role": "administrative",
+                "language": "fi",
+            },
+            {
+                "name": "Teemu Tekninen",
+                "email": "it@lempaala.fi",
+                "phone": "+358401234568",
+                "role": "technical",
+                "language": "sv",
+            },
+        ],
+        "declarations": {
+            "learner_numbers_confirmed": True,
+            "uses_test_learner_numbers": False,
+            "test_learner_number_use": "",
+        },
+        "acceptance": {
+            "terms_version": terms.version,
+            "content_sha256": terms.content_sha256,
+            "accepter_name": "Riikka Rehtori",
+            "accepter_title": "Sivistysjohtaja",
+            "authority_confirmed": True,
+        },
+    }
+    registration, _created = services.registration_submit(
+        user=UserFactory(),
+        token=uuid.uuid4(),
+        data=data,
+        terms_version=terms,
+        content_sha256=terms.content_sha256,
+        meta=services.RequestMeta(ip_address="192.0.2.7", user_agent="Firefox", language="fi"),
+    )
+    if submitted_at:
+        Registration.objects.filter(pk=registration.pk).update(submitted_at=submitted_at)
+        registration.refresh_from_db()
+    return registration
+
+
+@pytest.fixture(autouse=True)
+def _one_terms_version():
+    submit.terms = published_terms()
+    yield
+    del submit.terms
+
+
+def test_the_queue_lists_pending_notifications_oldest_first_with_their_age(admin_client):
+    now = timezone.now()
+    newer = submit(oid="1.2.246.562.10.1", submitted_at=now - timedelta(hours=2))
+    older = submit(oid="1.2.246.562.10.2", submitted_at=now - timedelta(days=3))
+    decided = submit(oid="1.2.246.562.10.3")
+    Registration.objects.filter(pk=decided.pk).update(status="rejected")
+    response = admin_client.get(reverse("admin:onboarding_pendingregistration_changelist"))
+    assert list(response.context["cl"].result_list) == [older, newer]
+    assert "3\xa0days" in response.content.decode()
+
+
+def test_the_review_page_marks_what_a_legacy_members_notification_changes(admin_client):
+    organisation = OrganisationFactory(
+        oid="1.2.246.562.10.74484103937", name_fi="Lempäälä", membership="legacy_contract"
+    )
+    ContactPersonFactory(organisation=organisation, email="vanha@lempaala.fi")
+    ContactPersonFactory(
+        organisation=organisation,
+        email="it@lempaala.fi",
+        role="technical",
+        name="Teemu Tekninen",
+        phone="+358401234568",
+        language="sv",
+    )
+    registration = submit()
+    response = admin_client.get(
+        reverse("admin:onboarding_registration_change", args=[registration.pk])
+    )
+    page = response.content.decode()
+    rows = {row.label: row for row in response.context["rows"]}
+    assert rows["Name in Finnish"].changed
+    assert (rows["Name in Finnish"].submitted, rows["Name in Finnish"].current) == (
+        "Lempäälän kunta",
+        "Lempäälä",
+    )
+    states = {contact.email: contact.state for contact in response.context["contacts"]}
+    assert states == {
+        "riikka@lempaala.fi": "added",
+        "it@lempaala.fi": "same",
+        "vanha@lempaala.fi": "removed",
+    }
+    assert 'class="state-removed"' in page and 'class="changed"' in page
+
+
+def test_approving_from_the_review_page_makes_the_organisation_a_member(
+    admin_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    registration = submit()
+    url = reverse("admin:onboarding_registration_change", args=[registration.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {"decision": "approve"}, follow=True)
+    assert "The notification was approved." in response.content.decode()
+    organisation = Organisation.objects.get(oid=registration.oid)
+    assert organisation.membership == Organisation.Membership.TERMS_ACCEPTED
+    assert TermsAcceptance.objects.get().registration == registration
+    assert {m.to[0] for m in mailoutbox if "approved" in m.subject} == {
+        registration.submitted_by.email,
+        "riikka@lempaala.fi",
+    }
+
+
+def test_rejecting_needs_a_reason_and_keeps_the_notification_pending_without_one(admin_client):
+    registration = submit()
+    url = reverse("admin:onboarding_registration_change", args=[registration.pk])
+    response = admin_client.post(url, {"decision": "reject", "reason": "  "})
+    assert response.status_code == 200
+    assert "Write the reason" in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.is_pending
+
+
+def test_requesting_changes_sends_the_reason(
+    admin_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    registration = submit()
+    url = reverse("admin:onboarding_registration_change", args=[registration.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            url, {"decision": "request_changes", "reason": "Lisää tietosuojavastaava."}
+        )
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CHANGES_REQUESTED
+    decision = [m for m in mailoutbox if m.to == [registration.submitted_by.email]][-1]
+    assert "Lisää tietosuojavastaava." in decision.body
+
+
+def test_a_decided_notification_shows_no_decision_buttons_and_refuses_another(admin_client):
+    registration = submit()
+    services.registration_reject(
+        registration_id=registration.pk, reviewer=UserFactory(is_staff=True), reason="Väärä OID"
+    )
+    url = reverse("admin:onboarding_registration_change", args=[registration.pk])
+    assert 'value="approve"' not in admin_client.get(url).content.decode()
+    response = admin_client.post(url, {"decision": "approve"})
+    assert "already decided" in response.content.decode()
+    assert not ContactPerson.objects.exists()
+
+
+def test_the_history_shows_who_decided(admin_client, admin_user):
+    registration = submit()
+    admin_client.post(
+        reverse("admin:onboarding_registration_change", args=[registration.pk]),
+        {"decision": "approve"},
+    )
+    history = admin_client.get(
+        reverse("admin:onboarding_registration_history", args=[registration.pk])
+    )
+    assert history.status_code == 200
+    assert admin_user.email in history.content.decode()
+    org_history = admin_client.get(
+        reverse(
+            "admin:onboarding_organisation_history",
+            args=[registration.organisation_id or Organisation.objects.get().pk],
+        )
+    )
+    assert admin_user.email in org_history.content.decode()
+
+
+@pytest.mark.parametrize("model", ["registration", "pendingregistration", "outgoingemail"])
+def test_review_lists_cost_the_same_queries_for_many_rows(
+    admin_client, django_assert_max_num_queries, model
+):
+    url = reverse(f"admin:onboarding_{model}_changelist")
+    for n in range(2):
+        submit(oid=f"1.2.246.562.10.{n}")
+    with django_assert_max_num_queries(12) as few:
+        admin_client.get(url)
+    for n in range(2, 22):
+        submit(oid=f"1.2.246.562.10.{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin_client.get(url)
