@@ -22,3 +22,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 # Serve static files from the app directories, as `runserver` does: no collectstatic in tests.
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
+# The live server's thread must not keep connections open past a test (database teardown).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
