@@ -3,6 +3,8 @@ event that causes them, and sent by a Celery task after the transaction commits.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -10,6 +12,8 @@ from django.utils import translation
 
 from onboarding.localised import LANGUAGE_CODES
 from onboarding.models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
 
 
 def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -31,8 +35,6 @@ def queue_email(*, key: str, to: str, language: str, template: str, context: dic
 
     Call inside the transaction of the event: the email exists if and only if the event does.
     """
-    from onboarding.tasks import send_outgoing_email
-
     language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
     subject, text, html = render_email(template, context, language)
     email, created = OutgoingEmail.objects.get_or_create(
@@ -46,5 +48,16 @@ def queue_email(*, key: str, to: str, language: str, template: str, context: dic
         },
     )
     if created:
-        transaction.on_commit(lambda: send_outgoing_email.delay(email.pk))
+        transaction.on_commit(lambda: _enqueue(email.pk))
     return created
+
+
+def _enqueue(email_id: int) -> None:
+    """After commit the email is safe in the outbox; a failure to enqueue (broker down, or an
+    in-process retry in development) must not turn the committed request into an error."""
+    from onboarding.tasks import send_outgoing_email
+
+    try:
+        send_outgoing_email.delay(email_id)
+    except Exception:
+        logger.warning("Email %s stays queued: enqueueing failed", email_id, exc_info=True)

@@ -102,6 +102,8 @@ class NotificationForm(DescribedErrorsMixin, forms.Form):
     def __init__(self, *args, asks_acceptance: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.asks_acceptance = asks_acceptance
+        for name in ("accepter_name", "accepter_title"):
+            self.fields[name].required_when_used = True
         if not asks_acceptance:
             for name in ("accept_terms", "accepter_name", "accepter_title", "authority_confirmed"):
                 del self.fields[name]
@@ -172,6 +174,11 @@ class ContactForm(DescribedErrorsMixin, forms.Form):
         "email": _("Enter the contact person's email address."),
         "phone": _("Enter the contact person's phone number."),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.MISSING:
+            self.fields[name].required_when_used = True  # required once the row is started
 
     @property
     def is_blank(self) -> bool:

@@ -17,6 +17,7 @@ ORGANISATION_NODE = "10"
 TEST_ORGANISATION_NODE = "99"
 LEARNER_NODE = "24"
 TEST_LEARNER_NODE = "98"
+MAX_OID_LENGTH = 64  # the longest OID the database stores
 
 NODE_NAMES = {
     ORGANISATION_NODE: _("an organisation OID"),
@@ -35,6 +36,12 @@ def _split_oph_oid(value: str) -> tuple[str, str]:
     """Return (node, digits) of an OID under OPH's root, or raise with what is wrong."""
     if not isinstance(value, str) or not value:
         raise ValidationError(_("Enter an identifier."), code="required")
+    if len(value) > MAX_OID_LENGTH:
+        raise ValidationError(
+            _("The identifier is too long: at most %(max)s characters."),
+            code="too_long",
+            params={"max": MAX_OID_LENGTH},
+        )
     if not value.startswith(OPH_ROOT + "."):
         raise ValidationError(
             _("The identifier must start with %(root)s."), code="root", params={"root": OPH_ROOT}

@@ -5,7 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from onboarding.models import OutgoingEmail
-from onboarding.services.outgoing_emails import outgoing_email_give_up, outgoing_email_send
+from onboarding.services.outgoing_emails import (
+    outgoing_email_give_up,
+    outgoing_email_send,
+    outgoing_emails_stranded,
+)
 
 EMAIL_MAX_RETRIES = 8
 
@@ -20,3 +24,12 @@ def send_outgoing_email(self, email_id: int) -> str:
         # Exponential backoff: 30 s, 1 min, 2 min, ... up to an hour between tries.
         raise self.retry(countdown=min(30 * 2**self.request.retries, 3600))
     return email.status
+
+
+@shared_task
+def send_stranded_emails() -> int:
+    """Enqueue emails that were written but never tried (the broker was down at commit)."""
+    stranded = outgoing_emails_stranded()
+    for email_id in stranded:
+        send_outgoing_email.delay(email_id)
+    return len(stranded)

@@ -172,6 +172,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest retry countdown, so Redis does not redeliver a task still waiting.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BEAT_SCHEDULE = {
+    "send-stranded-emails": {"task": "onboarding.tasks.send_stranded_emails", "schedule": 600.0},
+}
 
 # The domain.
 ALLOW_TEST_ORGANISATIONS = env.bool("ALLOW_TEST_ORGANISATIONS", default=DEBUG)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -10,7 +11,12 @@ from onboarding.models import OutgoingEmail
 
 
 def _is_permanent(error: Exception) -> bool:
-    """A 5xx answer means the server will never take this message; anything else may pass later."""
+    """A 5xx answer about this message or its recipient means it will never be taken.
+
+    A refused login or sender is our configuration, not the message: it is retried.
+    """
+    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
+        return False
     if isinstance(error, smtplib.SMTPResponseException):
         return 500 <= error.smtp_code < 600
     if isinstance(error, smtplib.SMTPRecipientsRefused):
@@ -32,7 +38,7 @@ def outgoing_email_send(*, email_id: int) -> OutgoingEmail:
     email.attempts += 1
     try:
         message.send(fail_silently=False)
-    except (smtplib.SMTPException, OSError) as error:
+    except Exception as error:  # recorded and retried (or failed), never swallowed
         email.last_error = f"{type(error).__name__}: {error}"[:2000]
         if _is_permanent(error):
             email.status = OutgoingEmail.Status.FAILED
@@ -48,4 +54,15 @@ def outgoing_email_give_up(*, email_id: int) -> None:
     """After the last retry: the email is failed, and staff see it with its last error."""
     OutgoingEmail.objects.filter(pk=email_id, status=OutgoingEmail.Status.QUEUED).update(
         status=OutgoingEmail.Status.FAILED
+    )
+
+
+def outgoing_emails_stranded(*, older_than: timedelta = timedelta(minutes=15)) -> list[int]:
+    """Queued emails never tried: their task was lost, so nobody would ever send them."""
+    return list(
+        OutgoingEmail.objects.filter(
+            status=OutgoingEmail.Status.QUEUED,
+            attempts=0,
+            created_at__lt=timezone.now() - older_than,
+        ).values_list("pk", flat=True)
     )

@@ -74,6 +74,8 @@ def registration_submit(
             "language": meta.language,
         },
     )
+    if not created and registration.submitted_by_id != user.pk:
+        raise PermissionDenied
     if created:
         _queue_submission_emails(registration)
     return registration, created
@@ -128,9 +130,13 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
     """
     registration = _lock_pending(registration_id)
     submitted = registration.data["organisation"]
-    organisation = Organisation.objects.select_for_update().filter(oid=registration.oid).first()
-    if organisation is None:
-        organisation = Organisation(oid=registration.oid)
+    # get_or_create first, then lock: two approvals of the same new organisation meet on
+    # the unique OID instead of both inserting it.
+    created_organisation, _created = Organisation.objects.get_or_create(
+        oid=registration.oid,
+        defaults={field: submitted.get(field, "") or "" for field in ORGANISATION_FIELDS},
+    )
+    organisation = Organisation.objects.select_for_update().get(pk=created_organisation.pk)
     for field in ORGANISATION_FIELDS:
         setattr(organisation, field, submitted.get(field, "") or "")
     declarations = registration.data.get("declarations", {})

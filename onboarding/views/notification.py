@@ -36,13 +36,12 @@ def notify_start(request):
     form = OidForm(request.POST or None, initial={"oid": request.GET.get("oid", "")})
     if request.method == "POST" and form.is_valid():
         return redirect("onboarding:notify", oid=form.cleaned_data["oid"])
+    errors = error_summary(form) if form.is_bound else []
     return render(
         request,
         "onboarding/notify_start.html",
-        {
-            "form": form,
-            "errors": error_summary(form) if form.is_bound else [],
-        },
+        {"form": form, "errors": errors},
+        status=400 if errors else 200,
     )
 
 
@@ -106,6 +105,16 @@ def notify(request, oid: str):
         form = NotificationForm(request.POST, asks_acceptance=asks_acceptance)
         formset = ContactFormSet(request.POST, prefix="contacts")
         token = request.POST.get("token")
+        if asks_acceptance and request.POST.get("terms_version") != terms.version:
+            # The form showed another version than the one now in force: never accept unseen.
+            form.is_valid()
+            form.add_error(
+                "accept_terms",
+                _(
+                    "The terms of use changed while you filled in the form. Read the current "
+                    "version below and accept it again."
+                ),
+            )
         if form.is_valid() and formset.is_valid():
             _drafts(request)[oid] = _draft(
                 oid, form, formset, token, terms if asks_acceptance else None

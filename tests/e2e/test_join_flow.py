@@ -42,10 +42,12 @@ def fill_notification(page: Page) -> None:
     page.get_by_label("Name in Swedish").fill("Lempäälä kommun")
     page.get_by_label("Business ID (Y-tunnus)").fill("0150783-1")
     page.get_by_label("Education provider", exact=True).check()
-    for row, (name, email, phone) in enumerate([
-        ("Riikka Rehtori", "riikka@lempaala.example", "040 123 4567"),
-        ("Teemu Tekninen", "teemu@lempaala.example", "+358 40 765 4321"),
-    ]):
+    for row, (name, email, phone) in enumerate(
+        [
+            ("Riikka Rehtori", "riikka@lempaala.example", "040 123 4567"),
+            ("Teemu Tekninen", "teemu@lempaala.example", "+358 40 765 4321"),
+        ]
+    ):
         page.locator(f"#id_contacts-{row}-name").fill(name)
         page.locator(f"#id_contacts-{row}-email").fill(email)
         page.locator(f"#id_contacts-{row}-phone").fill(phone)

@@ -19,7 +19,9 @@ from onboarding.tasks import EMAIL_MAX_RETRIES, send_outgoing_email
 pytestmark = pytest.mark.django_db
 
 TEMPORARY_ERRORS = [
-    pytest.param(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), id="disconnected"),
+    pytest.param(
+        smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), id="disconnected"
+    ),
     pytest.param(smtplib.SMTPResponseException(451, b"try later"), id="451"),
     pytest.param(ConnectionRefusedError(111, "Connection refused"), id="connection-refused"),
     pytest.param(

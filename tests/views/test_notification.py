@@ -7,12 +7,12 @@ from datetime import date
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
 from onboarding.models import OutgoingEmail, Registration, TermsVersion, User
+from onboarding.selectors import current_terms
 from tests.factories import (
     ContactPersonFactory,
     OrganisationFactory,
@@ -33,21 +33,20 @@ CONTACT_ROWS = [  # name, email, phone, role, language; the last two rows are le
     ("", "", "", "security", "fi"),
     ("", "", "", "data_protection", "fi"),
 ]
+ORGANISATION = {
+    "name_fi": "Lempäälän kunta",
+    "name_sv": "Lempäälä kommun",
+    "name_en": "Municipality of Lempäälä",
+    "business_id": "0150783-1",
+}
+USE = "Testiympäristö: kirjautumisen testaus"  # how test learner numbers are used
+ACCEPTER = {"accepter_name": "Riikka Rehtori", "accepter_title": "Sivistysjohtaja"}
 STORED_CONTACTS = [
-    {
-        "name": "Riikka Rehtori",
-        "email": "rehtori@koulu.fi",
-        "phone": "+358401234567",
-        "role": "administrative",
-        "language": "fi",
-    },
-    {
-        "name": "Teemu Tekninen",
-        "email": "it-tuki@koulu.fi",
-        "phone": "+358507654321",
-        "role": "technical",
-        "language": "sv",
-    },
+    dict(zip(("name", "email", "phone", "role", "language"), row, strict=True))
+    for row in [
+        ("Riikka Rehtori", "rehtori@koulu.fi", "+358401234567", "administrative", "fi"),
+        ("Teemu Tekninen", "it-tuki@koulu.fi", "+358507654321", "technical", "sv"),
+    ]
 ]
 
 
@@ -74,10 +73,7 @@ def valid_post(token: str = "", acceptance: bool = True, **changes: str) -> dict
     empty string is an empty input or an unticked checkbox)."""
     data = {
         "token": token or "8b0c3f5e-4a51-4d7e-9a3f-2f1b8c6d7e90",
-        "name_fi": "Lempäälän kunta",
-        "name_sv": "Lempäälä kommun",
-        "name_en": "Municipality of Lempäälä",
-        "business_id": "0150783-1",
+        **ORGANISATION,
         "kind": "education_provider",
         "learner_numbers_confirmed": "on",
         "contacts-TOTAL_FORMS": str(len(CONTACT_ROWS)),
@@ -86,13 +82,15 @@ def valid_post(token: str = "", acceptance: bool = True, **changes: str) -> dict
         "contacts-MAX_NUM_FORMS": "20",
     }
     for i, row in enumerate(CONTACT_ROWS):
-        data.update(zip([f"contacts-{i}-{f}" for f in ("name", "email", "phone", "role", "language")], row, strict=True))
+        fields = [f"contacts-{i}-{f}" for f in ("name", "email", "phone", "role", "language")]
+        data.update(zip(fields, row, strict=True))
     if acceptance:
+        terms = current_terms()
         data.update(
+            ACCEPTER,
             accept_terms="on",
-            accepter_name="Riikka Rehtori",
-            accepter_title="Sivistysjohtaja",
             authority_confirmed="on",
+            terms_version=terms.version if terms else "",
         )
     return {**data, **changes}
 
@@ -139,15 +137,13 @@ def test_a_notification_becomes_one_registration_with_exactly_what_was_typed(
     form = f"/sv/notify/{OID}/"
     token = token_on(client.get(form).content.decode())
     post = valid_post(token, kind="both", uses_test_learner_numbers="on")
-    post["test_learner_number_use"] = "Testiympäristö: kirjautumisen testaus"
+    post["test_learner_number_use"] = USE
     response = client.post(form, post)
     assert response.status_code == 302 and response["Location"] == f"{form}check/"
 
     check = client.get(f"{form}check/").content.decode()
-    for shown in ("Lempäälän kunta", "0150783-1", "rehtori@koulu.fi", "+358507654321"):
-        assert shown in check
-    for shown in ("Sivistysjohtaja", post["test_learner_number_use"], terms.content_sha256):
-        assert shown in check
+    typed = ("Lempäälän kunta", "0150783-1", "rehtori@koulu.fi", "+358507654321", "Sivistysjohtaja")
+    assert [s for s in (*typed, USE, terms.content_sha256) if s not in check] == []
     with django_capture_on_commit_callbacks(execute=True):
         sent = client.post(
             f"{form}submit/",
@@ -159,31 +155,17 @@ def test_a_notification_becomes_one_registration_with_exactly_what_was_typed(
     registration = Registration.objects.get()
     assert sent.status_code == 302 and sent["Location"] == f"/sv/registrations/{registration.pk}/"
     assert registration.data == {
-        "organisation": {
-            "oid": OID,
-            "name_fi": "Lempäälän kunta",
-            "name_sv": "Lempäälä kommun",
-            "name_en": "Municipality of Lempäälä",
-            "business_id": "0150783-1",
-            "kind": "both",
-        },
+        "organisation": {"oid": OID, **ORGANISATION, "kind": "both"},
         "contacts": STORED_CONTACTS,
-        "declarations": {
-            "learner_numbers_confirmed": True,
-            "uses_test_learner_numbers": True,
-            "test_learner_number_use": "Testiympäristö: kirjautumisen testaus",
-        },
+        "declarations": {"learner_numbers_confirmed": True, "uses_test_learner_numbers": True}
+        | {"test_learner_number_use": USE},
         "acceptance": {
-            "terms_version": "2024-1",
-            "content_sha256": terms.content_sha256,
-            "accepter_name": "Riikka Rehtori",
-            "accepter_title": "Sivistysjohtaja",
-            "authority_confirmed": True,
+            **{"terms_version": "2024-1", "content_sha256": terms.content_sha256},
+            **{**ACCEPTER, "authority_confirmed": True},
         },
     }
-    assert str(registration.submission_token) == token
-    assert (registration.oid, registration.terms_version, registration.content_sha256) == (
-        OID,
+    assert (str(registration.submission_token), registration.oid) == (token, OID)
+    assert (registration.terms_version, registration.content_sha256) == (
         terms,
         terms.content_sha256,
     )
@@ -215,88 +197,56 @@ def test_a_replay_without_the_draft_redirects_to_the_same_registration(
     with django_capture_on_commit_callbacks(execute=True):
         replay = other_browser.post(SUBMIT, {"token": token})
         back_button = client.post(FORM, valid_post(token))  # the form again, with its token
-        client.post(SUBMIT, {"token": token})
-    assert replay["Location"] == first["Location"]
+        again = client.post(SUBMIT, {"token": token})
+    assert replay["Location"] == first["Location"] == again["Location"]
     assert back_button["Location"] == CHECK
     assert Registration.objects.count() == 1 and len(mailoutbox) == 1
 
 
-CASES: dict[str, tuple[dict[str, str], str, str]] = {
-    "missing-finnish-name": ({"name_fi": ""}, "id_name_fi", "This field is required."),
-    "bad-business-id-check-digit": (
-        {"business_id": "0150783-2"},
-        "id_business_id",
-        "The check digit of the business ID is wrong",
-    ),
-    "missing-kind": ({"kind": ""}, "id_kind", "This field is required."),
-    "no-administrative-contact": (
-        {"contacts-0-name": "", "contacts-0-email": "", "contacts-0-phone": ""},
-        "contacts",
-        "Missing: Administrative contact.",
-    ),
-    "no-technical-contact": (
-        {"contacts-1-name": "", "contacts-1-email": "", "contacts-1-phone": ""},
-        "contacts",
-        "Missing: Technical contact.",
-    ),
-    "started-row-without-email": (
-        {"contacts-1-email": ""},
-        "id_contacts-1-email",
-        "Enter the contact person's email address.",
-    ),
-    "invalid-email": (
-        {"contacts-1-email": "it-tuki(at)koulu.fi"},
-        "id_contacts-1-email",
-        "Enter a valid email address.",
-    ),
-    "invalid-phone": ({"contacts-1-phone": "abc"}, "id_contacts-1-phone", "Enter a valid phone"),
-    "same-email-twice-in-a-role": (
-        {
-            **{"contacts-TOTAL_FORMS": "5", "contacts-4-name": "R. Rehtori"},
-            **{"contacts-4-email": "rehtori@koulu.fi", "contacts-4-phone": "040 1234567"},
-            **{"contacts-4-role": "administrative", "contacts-4-language": "fi"},
-        },
-        "contacts",
-        "rehtori@koulu.fi is named twice in the same role.",
-    ),
-    "learner-numbers-not-confirmed": (
-        {"learner_numbers_confirmed": ""},
-        "id_learner_numbers_confirmed",
-        "An education provider must confirm that its users have personal credentials",
-    ),
-    "test-learner-numbers-not-described": (
-        {"kind": "service_provider", "learner_numbers_confirmed": "", "uses_test_learner_numbers": "on"},
-        "id_test_learner_number_use",
-        "Describe briefly how you will use test learner numbers.",
-    ),
-    "terms-not-accepted": (
-        {"accept_terms": ""},
-        "id_accept_terms",
-        "Accept the terms of use to send the notification.",
-    ),
-    "missing-accepter-name": ({"accepter_name": ""}, "id_accepter_name", "Enter your name."),
-    "missing-accepter-title": ({"accepter_title": " "}, "id_accepter_title", "Enter your title."),
-    "authority-not-confirmed": (
-        {"authority_confirmed": ""},
-        "id_authority_confirmed",
-        "Confirm that you may bind the organisation, or ask a person who may.",
-    ),
+DUPLICATE_ROW = {"contacts-TOTAL_FORMS": "5"} | {  # the administrative contact once more
+    f"contacts-4-{f}": v
+    for f, v in zip(("name", "email", "phone", "role", "language"), CONTACT_ROWS[0], strict=True)
 }
+NO_ADMINISTRATIVE = {f"contacts-0-{f}": "" for f in ("name", "email", "phone")}
+NO_TECHNICAL = {f"contacts-1-{f}": "" for f in ("name", "email", "phone")}
+TEST_NUMBERS_UNDESCRIBED = {"kind": "service_provider", "uses_test_learner_numbers": "on"}
+# fmt: off
+CASES = [  # what is changed; the id of the field (or "contacts", the section); the message
+    pytest.param({"name_fi": ""}, "id_name_fi", "This field is required.",
+                 id="missing-finnish-name"),
+    pytest.param({"business_id": "0150783-2"}, "id_business_id",
+                 "The check digit of the business ID is wrong", id="bad-business-id"),
+    pytest.param({"kind": ""}, "id_kind", "This field is required.", id="missing-kind"),
+    pytest.param(NO_ADMINISTRATIVE, "contacts", "Missing: Administrative contact.",
+                 id="no-administrative-contact"),
+    pytest.param(NO_TECHNICAL, "contacts", "Missing: Technical contact.",
+                 id="no-technical-contact"),
+    pytest.param({"contacts-1-email": ""}, "id_contacts-1-email",
+                 "Enter the contact person's email address.", id="started-row-without-email"),
+    pytest.param({"contacts-1-email": "it(at)koulu.fi"}, "id_contacts-1-email",
+                 "Enter a valid email address.", id="invalid-email"),
+    pytest.param({"contacts-1-phone": "abc"}, "id_contacts-1-phone",
+                 "Enter a valid phone number", id="invalid-phone"),
+    pytest.param(DUPLICATE_ROW, "contacts", "rehtori@koulu.fi is named twice in the same role.",
+                 id="same-email-twice-in-a-role"),
+    pytest.param({"learner_numbers_confirmed": ""}, "id_learner_numbers_confirmed",
+                 "An education provider must confirm", id="learner-numbers-not-confirmed"),
+    pytest.param(TEST_NUMBERS_UNDESCRIBED, "id_test_learner_number_use",
+                 "Describe briefly how you will use test learner numbers.",
+                 id="test-learner-numbers-not-described"),
+    pytest.param({"accept_terms": ""}, "id_accept_terms",
+                 "Accept the terms of use to send the notification.", id="terms-not-accepted"),
+    pytest.param({"accepter_name": ""}, "id_accepter_name", "Enter your name.",
+                 id="missing-accepter-name"),
+    pytest.param({"accepter_title": " "}, "id_accepter_title", "Enter your title.",
+                 id="missing-accepter-title"),
+    pytest.param({"authority_confirmed": ""}, "id_authority_confirmed",
+                 "Confirm that you may bind the organisation", id="authority-not-confirmed"),
+]
+# fmt: on
 
 
-def cases(xfail: dict[str, str] | None = None) -> list:
-    xfail = xfail or {}
-    return [
-        pytest.param(
-            *case,
-            id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=xfail[name])] if name in xfail else [],
-        )
-        for name, case in CASES.items()
-    ]
-
-
-@pytest.mark.parametrize(("changes", "field", "message"), cases())
+@pytest.mark.parametrize(("changes", "field", "message"), CASES)
 def test_each_mistake_is_shown_in_the_summary_and_at_its_field_keeping_what_was_typed(
     client, person, terms, changes, field, message
 ):
@@ -304,25 +254,136 @@ def test_each_mistake_is_shown_in_the_summary_and_at_its_field_keeping_what_was_
     response = client.post(FORM, post)
     page = response.content.decode()
     assert response.status_code == 400
-    assert escape(message) in summary_of(page)
-    assert escape(message) in error_at(page, field)
-    assert summary_of(page).count("<li>") == 1
+    link = re.search(rf'<li><a href="#([^"]+)">[^<]*{re.escape(escape(message))}', summary_of(page))
+    assert link is not None and f'id="{link[1]}"' in page
+    assert summary_of(page).count("<li>") == 1 and escape(message) in error_at(page, field)
     assert_keeps_typed(page, post)
     assert client.get(CHECK)["Location"] == FORM  # nothing to check: no draft was kept
 
 
 @pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    cases(
-        {
-            "missing-kind": "BUG: the summary entry of a missing kind is not a link: a RadioSelect "
-            "has no id_for_label, so error_summary gives the anchor ''"
-        }
-    ),
+    ("oid", "message"),
+    [
+        ("1.2.246.562.24.10000000001", "This is a learner number, not an organisation OID."),
+        ("1.2.840.113554.10.1", "The identifier must start with 1.2.246.562."),
+        ("1.2.246.562.99.10000000001", "Test organisations (1.2.246.562.99) are not accepted"),
+    ],
+    ids=["learner-number", "wrong-root", "test-organisation"],
 )
-def test_each_summary_entry_links_to_an_element_on_the_page(
-    client, person, terms, changes, field, message
+def test_the_oid_step_says_why_an_oid_is_refused(client, person, settings, oid, message):
+    settings.ALLOW_TEST_ORGANISATIONS = False
+    page = client.post("/en/notify/", {"oid": oid}).content.decode()
+    assert f'<a href="#id_oid">{escape(message)}' in summary_of(page)
+    assert escape(message) in error_at(page, "id_oid")
+    assert f'value="{oid}"' in page
+
+
+def test_a_refused_oid_answers_400_like_the_form(client, person):
+    assert client.post("/en/notify/", {"oid": "1.2.246.562.24.10000000001"}).status_code == 400
+
+
+@pytest.mark.parametrize(("allowed", "status"), [(True, 200), (False, 404)])
+def test_a_test_organisation_is_accepted_only_where_test_organisations_are_allowed(
+    client, person, settings, allowed, status
 ):
-    page = client.post(FORM, valid_post(**changes)).content.decode()
-    link = re.search(rf'<a href="#([^"]+)">[^<]*{re.escape(escape(message))}', summary_of(page))
-    assert link is not None and f'id="{link[1]}"' in page
+    settings.ALLOW_TEST_ORGANISATIONS = allowed
+    oid = "1.2.246.562.99.10000000001"
+    response = client.post("/en/notify/", {"oid": oid})
+    assert (response.status_code == 302) is allowed
+    assert client.get(f"/en/notify/{oid}/").status_code == status
+
+
+def test_a_known_organisation_is_prefilled_but_its_contacts_only_for_its_contacts(client, terms):
+    organisation = OrganisationFactory(
+        oid=OID, name_en="Lempäälä", kind="service_provider", test_learner_number_use="Staging"
+    )
+    ContactPersonFactory(organisation=organisation, email="Rehtori@Koulu.fi")
+    ContactPersonFactory(organisation=organisation, email="it@koulu.fi", role="technical")
+    ContactPersonFactory(organisation=organisation, email="entinen@koulu.fi", is_active=False)
+
+    client.force_login(verified_user("ulkopuolinen@example.fi"))
+    outsider = client.get(FORM).content.decode()
+    for value in ("name_fi", "name_sv", "name_en", "business_id"):
+        assert f'name="{value}" value="{escape(getattr(organisation, value))}"' in outsider
+    assert re.search(r'name="kind" value="service_provider"[^>]*\bchecked', outsider)
+    assert re.search(r'name="uses_test_learner_numbers"[^>]*\bchecked', outsider)
+    for email in ("rehtori@koulu.fi", "it@koulu.fi", "entinen@koulu.fi"):
+        assert email not in outsider.lower()
+
+    client.force_login(verified_user("rehtori@koulu.fi"))
+    contact = client.get(FORM).content.decode()
+    assert 'value="Rehtori@Koulu.fi"' in contact and 'value="it@koulu.fi"' in contact
+    assert "entinen@koulu.fi" not in contact
+    assert 'name="contacts-TOTAL_FORMS" value="2"' in contact
+
+
+def test_an_organisation_that_accepted_the_current_terms_only_changes_its_details(
+    client, person, django_capture_on_commit_callbacks
+):
+    acceptance = TermsAcceptanceFactory(organisation=OrganisationFactory(oid=OID))
+    page = client.get(FORM).content.decode()
+    assert 'name="accept_terms"' not in page and 'name="accepter_name"' not in page
+    assert acceptance.terms_version.content_sha256 not in page
+    notify(client, django_capture_on_commit_callbacks, valid_post(acceptance=False))
+    registration = Registration.objects.get()
+    assert (registration.terms_version, registration.content_sha256) == (None, "")
+    assert registration.data["acceptance"] is None
+    assert registration.organisation == acceptance.organisation
+
+
+def test_adding_a_contact_row_keeps_everything_typed_and_shows_no_errors(client, person, terms):
+    post = valid_post(name_sv="", add_contact="1", **{"contacts-1-phone": "abc"})
+    response = client.post(FORM, post)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="contacts-TOTAL_FORMS" value="5"' in page and 'name="contacts-4-email"' in page
+    assert "error-summary" not in page and 'class="error-message"' not in page
+    assert_keeps_typed(page, {**post, "contacts-1-phone": ""})
+    assert token_on(page) == post["token"]
+
+
+def test_terms_published_before_the_submit_stop_it_and_keep_the_draft(
+    client, person, terms, django_capture_on_commit_callbacks, mailoutbox
+):
+    post = valid_post(token_on(client.get(FORM).content.decode()))
+    assert client.post(FORM, post)["Location"] == CHECK
+    newer = published_terms(version="2025-1", effective_from=date(2024, 6, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(SUBMIT, {"token": post["token"]})
+    assert response["Location"] == FORM
+    assert not Registration.objects.exists() and mailoutbox == []
+    page = client.get(FORM).content.decode()
+    assert "The terms of use changed while you filled in the form." in page
+    assert newer.content_sha256 in page and terms.content_sha256 not in page
+    kept = {"contacts-0-email": "rehtori@koulu.fi", "accept_terms": "", "authority_confirmed": ""}
+    assert_keeps_typed(page, post | kept)  # emails as stored: lower case
+    assert not re.search(r'name="accept_terms"[^>]*\bchecked', page)
+
+
+def test_terms_published_while_the_form_is_open_are_not_accepted_unseen(client, person, terms):
+    token = token_on(client.get(FORM).content.decode())  # shows version 2024-1
+    published_terms(version="2025-1", effective_from=date(2024, 6, 1))
+    response = client.post(FORM, valid_post(token, terms_version=terms.version))
+    client.post(SUBMIT, {"token": token})
+    assert not Registration.objects.exists()
+    assert response.status_code == 400
+    assert "The terms of use changed" in summary_of(response.content.decode())
+    assert "2025-1" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"), [("get", "/en/notify/"), ("get", FORM), ("get", CHECK), ("post", SUBMIT)]
+)
+def test_an_anonymous_person_is_sent_to_sign_in(client, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('account_login')}?next={url}"
+
+
+def test_a_person_whose_email_is_unverified_is_sent_to_verify_it(client):
+    user = UserFactory()
+    EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+    client.force_login(user)
+    response = client.get("/en/notify/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_email_verification_sent"))

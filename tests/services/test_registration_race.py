@@ -1,0 +1,220 @@
+"""Two people act on the same thing at the same moment, each in their own database connection
+and transaction: one decision wins, and one acceptance and one email per recipient result."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+
+from onboarding import services
+from onboarding.models import Organisation, OutgoingEmail, Registration, TermsVersion, User
+from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+from tests.services.test_registration_submit import OID, contact, notification_data, submit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SUBMITTER = "riikka.rehtori@lempaala.fi"
+ADMINISTRATIVE = ["anna@lempaala.fi", "sven@lempaala.fi"]
+RECIPIENTS = sorted([SUBMITTER, *ADMINISTRATIVE])
+ROUNDS = range(3)
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in its own thread, released together; each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = call()
+        except BaseException as error:  # noqa: BLE001 - the test inspects it
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still waiting"
+    return outcomes
+
+
+def held_open(call: Callable[[], Any], done: threading.Event) -> Callable[[], Any]:
+    """`call` in a transaction kept open for half a second after it wrote, so that the other
+    thread runs into its uncommitted rows."""
+
+    def held() -> Any:
+        with transaction.atomic():
+            result = call()
+            done.set()
+            time.sleep(0.5)
+        return result
+
+    return held
+
+
+def after(done: threading.Event, call: Callable[[], Any]) -> Callable[[], Any]:
+    def waiting() -> Any:
+        assert done.wait(timeout=10)
+        return call()
+
+    return waiting
+
+
+@pytest.fixture
+def terms() -> TermsVersion:
+    return published_terms(effective_from=date(2024, 1, 1))
+
+
+@pytest.fixture
+def reviewers() -> tuple[User, User]:
+    return (
+        UserFactory(email="kasittelija@oph.fi", is_staff=True),
+        UserFactory(email="toinen@oph.fi", is_staff=True),
+    )
+
+
+@pytest.fixture
+def registration(terms: TermsVersion, mailoutbox: list) -> Registration:
+    """A member's notification that lists its administrative contacts as they are; its receipt
+    and review emails are already sent (nothing wraps the test in a transaction)."""
+    organisation = OrganisationFactory(oid=OID)
+    for email in ADMINISTRATIVE:
+        ContactPersonFactory(organisation=organisation, email=email)
+    data = notification_data(terms, contacts=[contact(email) for email in ADMINISTRATIVE])
+    registration, _created = submit(terms, user=UserFactory(email=SUBMITTER), data=data)
+    mailoutbox.clear()
+    return registration
+
+
+def approving(registration: Registration, reviewer: User) -> Callable[[], Registration]:
+    return lambda: services.registration_approve(registration_id=registration.pk, reviewer=reviewer)
+
+
+def rejecting(registration: Registration, reviewer: User) -> Callable[[], Registration]:
+    return lambda: services.registration_reject(
+        registration_id=registration.pk, reviewer=reviewer, reason="Wrong business ID."
+    )
+
+
+def decision_recipients(registration: Registration) -> list[str]:
+    rows = OutgoingEmail.objects.filter(key__startswith=f"decision:{registration.pk}:")
+    return sorted(rows.values_list("to", flat=True))
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_of_two_reviewers_approving_at_once_one_approves_and_the_other_is_told(
+    registration, reviewers, mailoutbox, round_
+):
+    outcomes = at_once(*(approving(registration, reviewer) for reviewer in reviewers))
+
+    approved = [o for o in outcomes if isinstance(o, Registration)]
+    refused = [o for o in outcomes if isinstance(o, services.RegistrationAlreadyDecided)]
+    assert (len(approved), len(refused)) == (1, 1), outcomes
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.APPROVED
+    assert registration.reviewed_by == approved[0].reviewed_by
+    assert registration.acceptances.count() == 1
+    assert decision_recipients(registration) == RECIPIENTS
+    assert sorted(m.to[0] for m in mailoutbox) == RECIPIENTS
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_of_an_approval_and_a_rejection_at_once_exactly_one_decision_wins(
+    registration, reviewers, mailoutbox, round_
+):
+    approver, rejecter = reviewers
+    outcomes = at_once(approving(registration, approver), rejecting(registration, rejecter))
+
+    decided = [o for o in outcomes if isinstance(o, Registration)]
+    refused = [o for o in outcomes if isinstance(o, services.RegistrationAlreadyDecided)]
+    assert (len(decided), len(refused)) == (1, 1), outcomes
+    registration.refresh_from_db()
+    if registration.status == Registration.Status.APPROVED:
+        assert registration.reviewed_by == approver
+        assert registration.decision_reason == ""
+        assert registration.acceptances.count() == 1
+        subject = "approved"
+    else:
+        assert registration.status == Registration.Status.REJECTED
+        assert registration.reviewed_by == rejecter
+        assert registration.decision_reason == "Wrong business ID."
+        assert registration.acceptances.count() == 0
+        subject = "not approved"
+    assert decision_recipients(registration) == RECIPIENTS
+    assert sorted(m.to[0] for m in mailoutbox) == RECIPIENTS
+    assert all(m.subject.endswith(f"was {subject}") for m in mailoutbox)
+
+
+def test_a_double_click_submits_once_and_sends_one_receipt(terms, mailoutbox):
+    user, token = UserFactory(email=SUBMITTER), uuid.uuid4()
+    first_written = threading.Event()
+    outcomes = at_once(
+        held_open(lambda: submit(terms, user=user, token=token), first_written),
+        after(first_written, lambda: submit(terms, user=user, token=token)),
+    )
+
+    (first, created), (second, created_again) = outcomes
+    assert (created, created_again) == (True, False)
+    assert first == second
+    assert Registration.objects.count() == 1
+    assert Counter(m.to[0] for m in mailoutbox) == {SUBMITTER: 1}
+
+
+def test_a_token_taken_meanwhile_by_another_user_is_refused(terms):
+    token = uuid.uuid4()
+    first_written = threading.Event()
+    outcomes = at_once(
+        held_open(lambda: submit(terms, token=token), first_written),
+        after(first_written, lambda: submit(terms, token=token)),
+    )
+    assert isinstance(outcomes[1], PermissionDenied), outcomes[1]
+
+
+def test_two_notifications_of_a_new_organisation_approved_at_once_both_succeed(terms, reviewers):
+    first, _created = submit(terms)
+    second, _created = submit(
+        terms,
+        data=notification_data(terms, contacts=[contact("tietoturva@lempaala.fi", "security")]),
+    )
+    first_written = threading.Event()
+    outcomes = at_once(
+        held_open(approving(first, reviewers[0]), first_written),
+        after(first_written, approving(second, reviewers[1])),
+    )
+
+    assert all(isinstance(o, Registration) for o in outcomes), outcomes
+    assert Organisation.objects.filter(oid=OID).count() == 1
+
+
+def test_a_second_approval_that_loses_that_race_leaves_its_notification_untouched(terms, reviewers):
+    """Whichever way the race above ends, the second approval is all or nothing."""
+    first, _created = submit(terms)
+    second, _created = submit(terms)
+    first_written = threading.Event()
+    outcomes = at_once(
+        held_open(approving(first, reviewers[0]), first_written),
+        after(first_written, approving(second, reviewers[1])),
+    )
+
+    assert isinstance(outcomes[0], Registration), outcomes[0]
+    assert Organisation.objects.get(oid=OID).acceptances.count() == 1
+    second.refresh_from_db()
+    if isinstance(outcomes[1], Registration):
+        assert second.status == Registration.Status.APPROVED
+    else:
+        assert second.is_pending
+        assert second.reviewed_by is None
+        assert decision_recipients(second) == []

@@ -1,0 +1,216 @@
+"""Who sees what: every page that carries an organisation's id, a notification's id or an OID
+shows only to the people it concerns; the terms of use are public and their hash checks out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from datetime import date
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+
+from onboarding.models import Organisation, Registration, User
+from tests.factories import (
+    ContactPersonFactory,
+    OrganisationFactory,
+    TermsVersionFactory,
+    published_terms,
+)
+from tests.views.test_notification import CHECK, FORM, SUBMIT, token_on, valid_post, verified_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def organisation() -> Organisation:
+    """An organisation whose contacts are Rehtori@Koulu.fi (active) and a former contact."""
+    contact = ContactPersonFactory(email="Rehtori@Koulu.fi")
+    ContactPersonFactory(
+        organisation=contact.organisation, email="entinen@koulu.fi", is_active=False
+    )
+    ContactPersonFactory(email="toinen@koulu.fi")  # a contact of another organisation
+    return contact.organisation
+
+
+def signed_in(client: Client, email: str, *, unverified: str = "") -> User:
+    """A person with `email` verified and, if given, another address left unverified."""
+    user = verified_user(email)
+    if unverified:
+        EmailAddress.objects.create(user=user, email=unverified, verified=False, primary=False)
+    client.force_login(user)
+    return user
+
+
+def registration_of(organisation: Organisation | None, submitter: User) -> Registration:
+    name = organisation.name_fi if organisation else "Uusi koulutustoimija"
+    return Registration.objects.create(
+        organisation=organisation,
+        oid=organisation.oid if organisation else "1.2.246.562.10.50000000001",
+        data={"organisation": {"name_fi": name}, "contacts": []},
+        submitted_by=submitter,
+        language="fi",
+        submission_token=uuid.uuid4(),
+    )
+
+
+OUTSIDERS = {  # id: (verified email, unverified email)
+    "another-organisations-contact": ("toinen@koulu.fi", ""),
+    "former-contact": ("entinen@koulu.fi", ""),
+    "matching-email-unverified": ("oma@example.fi", "rehtori@koulu.fi"),
+    "stranger": ("ulkopuolinen@example.fi", ""),
+}
+
+
+@pytest.mark.parametrize("email", ["rehtori@koulu.fi", "REHTORI@koulu.FI"])
+def test_an_organisation_shows_to_its_active_contacts_whatever_the_case(
+    client, organisation, email
+):
+    signed_in(client, email)
+    response = client.get(f"/en/organisations/{organisation.pk}/")
+    assert response.status_code == 200
+    assert organisation.oid in response.content.decode()
+
+
+@pytest.mark.parametrize(("email", "unverified"), OUTSIDERS.values(), ids=OUTSIDERS.keys())
+def test_an_organisation_is_not_found_for_anyone_else(client, organisation, email, unverified):
+    signed_in(client, email, unverified=unverified)
+    response = client.get(f"/en/organisations/{organisation.pk}/")
+    assert response.status_code == 404
+    assert "Rehtori@Koulu.fi" not in response.content.decode()
+
+
+@pytest.mark.parametrize("viewer", ["submitter", "rehtori@koulu.fi"])
+def test_a_registration_shows_to_its_submitter_and_its_organisations_contacts(
+    client, organisation, viewer
+):
+    registration = registration_of(organisation, verified_user("hakija@koulu.fi"))
+    if viewer == "submitter":
+        client.force_login(registration.submitted_by)
+    else:
+        signed_in(client, viewer)
+    assert client.get(f"/en/registrations/{registration.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(("email", "unverified"), OUTSIDERS.values(), ids=OUTSIDERS.keys())
+def test_a_registration_is_not_found_for_anyone_else(client, organisation, email, unverified):
+    registration = registration_of(organisation, verified_user("hakija@koulu.fi"))
+    signed_in(client, email, unverified=unverified)
+    assert client.get(f"/en/registrations/{registration.pk}/").status_code == 404
+
+
+def test_a_new_organisations_registration_shows_only_to_its_submitter(client, organisation):
+    registration = registration_of(None, verified_user("hakija@koulu.fi"))
+    signed_in(client, "rehtori@koulu.fi")
+    assert client.get(f"/en/registrations/{registration.pk}/").status_code == 404
+    client.force_login(registration.submitted_by)
+    assert client.get(f"/en/registrations/{registration.pk}/").status_code == 200
+
+
+def test_my_organisations_lists_only_the_persons_own(
+    client, organisation, django_assert_max_num_queries
+):
+    other = OrganisationFactory(name_fi="Vieras kunta")
+    ContactPersonFactory(organisation=other, email="toinen@koulu.fi")
+    own = registration_of(organisation, verified_user("hakija@koulu.fi"))
+    foreign = registration_of(other, verified_user("toinen-hakija@koulu.fi"))
+    signed_in(client, "rehtori@koulu.fi")
+    with django_assert_max_num_queries(8):
+        page = client.get("/en/organisations/").content.decode()
+    assert f'href="/en/organisations/{organisation.pk}/"' in page
+    assert f'href="/en/registrations/{own.pk}/"' in page
+    assert f"/en/organisations/{other.pk}/" not in page and "Vieras kunta" not in page
+    assert f"/en/registrations/{foreign.pk}/" not in page
+
+
+def test_the_list_costs_the_same_queries_for_many_organisations(
+    client, django_assert_max_num_queries
+):
+    signed_in(client, "rehtori@koulu.fi")
+    ContactPersonFactory(email="rehtori@koulu.fi")
+    with django_assert_max_num_queries(20) as few:
+        client.get("/en/organisations/")
+    for _ in range(10):
+        contact = ContactPersonFactory(email="rehtori@koulu.fi")
+        registration_of(contact.organisation, verified_user(f"h{contact.pk}@koulu.fi"))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/en/organisations/").content.decode().count("/en/organisations/") > 10
+
+
+def test_one_persons_notification_draft_is_not_anyone_elses(client):
+    published_terms()
+    signed_in(client, "hakija@koulu.fi")
+    post = valid_post(token_on(client.get(FORM).content.decode()))
+    assert client.post(FORM, post)["Location"] == CHECK
+
+    other_browser = Client()
+    signed_in(other_browser, "toinen@koulu.fi")
+    assert other_browser.get(CHECK)["Location"] == FORM
+    assert post["name_fi"] not in other_browser.get(FORM).content.decode()
+    assert other_browser.post(SUBMIT, {"token": post["token"]})["Location"] == FORM
+    assert not Registration.objects.exists()
+
+    client.post(SUBMIT, {"token": post["token"]})
+    registration = Registration.objects.get()
+    assert other_browser.post(SUBMIT, {"token": post["token"]})["Location"] == FORM
+    assert client.get(f"/en/registrations/{registration.pk}/").status_code == 200
+
+
+def test_signing_in_as_another_person_in_the_same_browser_leaves_no_draft_behind(client):
+    published_terms()
+    signed_in(client, "hakija@koulu.fi")
+    post = valid_post(token_on(client.get(FORM).content.decode()))
+    assert client.post(FORM, post)["Location"] == CHECK
+    signed_in(client, "toinen@koulu.fi")
+    assert client.get(CHECK)["Location"] == FORM
+    assert post["name_fi"] not in client.get(FORM).content.decode()
+
+
+@pytest.mark.parametrize(
+    "oid", ["abc", "1.2.246.562.24.10000000001", "1.2.246.562.10", "1.2.246.562.10.12a", "9.9.9"]
+)
+@pytest.mark.parametrize("page", ["", "check/", "submit/"])
+def test_an_invalid_oid_in_the_url_is_not_found(client, oid, page):
+    signed_in(client, "hakija@koulu.fi")
+    client.raise_request_exception = False
+    send = client.post if page == "submit/" else client.get
+    assert send(f"/en/notify/{oid}/{page}", {"token": valid_post()["token"]}).status_code == 404
+
+
+def test_an_oid_too_long_to_store_never_gives_a_server_error(client):
+    published_terms()
+    signed_in(client, "hakija@koulu.fi")
+    client.raise_request_exception = False
+    form = f"/en/notify/1.2.246.562.10.{'1' * 80}/"
+    statuses = [
+        client.get(form).status_code,
+        client.post(form, valid_post()).status_code,
+        client.post(f"{form}submit/", {"token": valid_post()["token"]}).status_code,
+    ]
+    assert 500 not in statuses
+
+
+def test_the_terms_are_public_and_each_hash_is_that_of_its_published_document(client):
+    earlier = published_terms(version="2023-1", effective_from=date(2023, 1, 1))
+    current = published_terms(version="2024-1", effective_from=date(2024, 1, 1))
+    TermsVersionFactory(version="2025-luonnos")  # a draft: not public
+    page = client.get("/en/terms/").content.decode()
+    for terms in (current, earlier):
+        url = f"/en/terms/{terms.version}.json"
+        shown = re.search(rf'<code class="hash">(\w+)</code> \(<a href="{url}">', page)[1]
+        document = client.get(url)
+        assert document.status_code == 200 and document["Content-Type"] == "application/json"
+        assert hashlib.sha256(document.content).hexdigest() == shown == terms.content_sha256
+        assert json.loads(document.content)["version"] == terms.version
+    assert "2025-luonnos" not in page
+    assert client.get("/en/terms/2025-luonnos.json").status_code == 404
+
+
+def test_the_current_terms_are_shown_first(client):
+    published_terms(version="2023-1", effective_from=date(2023, 1, 1))
+    current = published_terms(version="2024-1", effective_from=date(2024, 1, 1))
+    page = client.get("/en/terms/").content.decode()
+    assert page.index(current.content_sha256) < page.index("Earlier versions")
