@@ -30,8 +30,8 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
     return " ".join(subject.split()), text, html
 
 
-def queue_email(*, key: str, to: str, language: str, template: str, context: dict) -> bool:
-    """Write the email to the outbox unless `key` was queued before; True if it was new.
+def queue_email(*, key: str, to: str, language: str, template: str, context: dict) -> OutgoingEmail:
+    """Write the email to the outbox unless `key` was queued before; returns the outbox row.
 
     Call inside the transaction of the event: the email exists if and only if the event does.
     """
@@ -49,7 +49,7 @@ def queue_email(*, key: str, to: str, language: str, template: str, context: dic
     )
     if created:
         transaction.on_commit(lambda: _enqueue(email.pk))
-    return created
+    return email
 
 
 def _enqueue(email_id: int) -> None:

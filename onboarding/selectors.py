@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from allauth.account.models import EmailAddress
@@ -92,4 +93,100 @@ def pending_registrations() -> QuerySet[Registration]:
     """The review queue, oldest first."""
     return Registration.objects.filter(status=Registration.Status.SUBMITTED).order_by(
         "submitted_at"
+    )
+
+
+def members_in_force() -> QuerySet[Organisation]:
+    """Organisations that use MPASSid now: under the terms, or under an old agreement."""
+    return Organisation.objects.filter(
+        membership__in=[
+            Organisation.Membership.TERMS_ACCEPTED,
+            Organisation.Membership.LEGACY_CONTRACT,
+        ]
+    )
+
+
+def campaign_candidates(campaign) -> QuerySet[Organisation]:
+    """Who a campaign asks: legacy contract members, or every member; minus those who have
+    already accepted its terms version."""
+    if campaign.targets == campaign.Targets.LEGACY:
+        candidates = Organisation.objects.filter(membership=Organisation.Membership.LEGACY_CONTRACT)
+    else:
+        candidates = members_in_force()
+    return candidates.exclude(acceptances__terms_version=campaign.terms_version)
+
+
+def campaign_pending_targets(campaign) -> QuerySet:
+    """Targets of a campaign, not yet lapsed, that have accepted neither its terms version nor
+    a later one."""
+    from onboarding.models import CampaignTarget
+
+    return (
+        CampaignTarget.objects.filter(campaign=campaign, lapsed_at__isnull=True)
+        .exclude(
+            organisation__acceptances__terms_version__effective_from__gte=(
+                campaign.terms_version.effective_from
+            )
+        )
+        .select_related("organisation")
+        .order_by("organisation__name_fi")
+    )
+
+
+def administrative_contacts(organisation) -> QuerySet[ContactPerson]:
+    return organisation.contacts.filter(
+        is_active=True, role=ContactPerson.Role.ADMINISTRATIVE
+    ).order_by("email")
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    targets: int
+    accepted_on_time: int
+    accepted_late: int
+    pending: int
+    lapsed: int
+    reminders_per_step: list[tuple[str, int]]
+    failed_reminders: list
+    acceptances_by_day: list[tuple[date, int]]
+
+
+def campaign_report(campaign) -> CampaignReport:
+    """How a campaign stands, in a fixed number of queries whatever its size."""
+    from onboarding.models import CampaignTarget, Reminder
+
+    targets = dict(
+        CampaignTarget.objects.filter(campaign=campaign).values_list("organisation_id", "lapsed_at")
+    )
+    accepted = dict(
+        TermsAcceptance.objects.filter(
+            terms_version=campaign.terms_version, organisation_id__in=list(targets)
+        ).values_list("organisation_id", "accepted_at")
+    )
+    accepted_days = sorted(timezone.localdate(at) for at in accepted.values())
+    on_time = sum(1 for day in accepted_days if day <= campaign.deadline)
+    lapsed = sum(1 for org, at in targets.items() if at is not None and org not in accepted)
+    steps = dict(
+        Reminder.objects.filter(campaign=campaign)
+        .values_list("step")
+        .annotate(count=Count("pk"))
+        .values_list("step", "count")
+    )
+    order = [Reminder.INVITATION, *[str(o) for o in campaign.reminder_offsets], Reminder.LAPSED]
+    by_day: dict[date, int] = {}
+    for day in accepted_days:
+        by_day[day] = by_day.get(day, 0) + 1
+    return CampaignReport(
+        targets=len(targets),
+        accepted_on_time=on_time,
+        accepted_late=len(accepted_days) - on_time,
+        pending=len(targets) - len(accepted) - lapsed,
+        lapsed=lapsed,
+        reminders_per_step=[(step, steps.get(step, 0)) for step in order],
+        failed_reminders=list(
+            Reminder.objects.filter(campaign=campaign, email__status="failed").select_related(
+                "organisation", "email"
+            )
+        ),
+        acceptances_by_day=sorted(by_day.items()),
     )

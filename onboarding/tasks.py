@@ -33,3 +33,11 @@ def send_stranded_emails() -> int:
     for email_id in stranded:
         send_outgoing_email.delay(email_id)
     return len(stranded)
+
+
+@shared_task
+def send_due_reminders() -> int:
+    """Daily (Celery beat, 08:00 Helsinki time): what the open campaigns owe today."""
+    from onboarding.services.campaigns import reminders_send_due
+
+    return len(reminders_send_due())

@@ -14,4 +14,5 @@ urlpatterns = [
     path("organisations/", organisations.my_organisations, name="my_organisations"),
     path("organisations/<int:pk>/", organisations.organisation, name="organisation"),
     path("registrations/<int:pk>/", organisations.registration, name="registration"),
+    path("invitations/<str:token>/", organisations.invitation, name="invitation"),
 ]

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,6 +174,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest retry countdown, so Redis does not redeliver a task still waiting.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BEAT_SCHEDULE = {
+    "send-due-reminders": {
+        "task": "onboarding.tasks.send_due_reminders",
+        "schedule": crontab(hour=8, minute=0),  # in CELERY_TIMEZONE, Europe/Helsinki
+    },
     "send-stranded-emails": {"task": "onboarding.tasks.send_stranded_emails", "schedule": 600.0},
 }
 
@@ -180,6 +185,8 @@ CELERY_BEAT_SCHEDULE = {
 ALLOW_TEST_ORGANISATIONS = env.bool("ALLOW_TEST_ORGANISATIONS", default=DEBUG)
 LEGACY_CONTRACTS_END = date.fromisoformat(env.str("LEGACY_CONTRACTS_END", default="2024-08-01"))
 PHONENUMBER_DEFAULT_REGION = "FI"
+# How long a campaign invitation's personal link stays valid.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=180)
 
 # Security: HTTPS behind a proxy in production.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,1 +1,1 @@
-from onboarding.admin import core, registrations  # noqa: F401 (registers the admin classes)
+from onboarding.admin import campaigns, core, registrations  # noqa: F401 (registers the admin)

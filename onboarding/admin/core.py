@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -163,6 +167,36 @@ class TermsVersionAdmin(admin.ModelAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def _after_publishing(self, request, terms_version):
+        """A version that needs re-acceptance offers a campaign; others are only announced."""
+        if terms_version.requires_reacceptance:
+            url = reverse("admin:onboarding_acceptancecampaign_add")
+            query = urlencode({"terms_version": terms_version.pk, "targets": "members"})
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}?{}">{}</a>',
+                    _("Version %(version)s asks every member to accept it again.")
+                    % {"version": terms_version.version},
+                    url,
+                    query,
+                    _("Start an acceptance campaign"),
+                ),
+                messages.WARNING,
+            )
+        else:
+            count = services.terms_announce_changes(terms_version=terms_version)
+            self.message_user(
+                request,
+                ngettext(
+                    "The change was announced to %(count)d contact person.",
+                    "The change was announced to %(count)d contact persons.",
+                    count,
+                )
+                % {"count": count},
+                messages.INFO,
+            )
+
     @admin.action(description=_("Publish the selected drafts"), permissions=["change"])
     def publish(self, request, queryset):
         published = 0
@@ -175,6 +209,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
                 )
             else:
                 published += 1
+                self._after_publishing(request, terms_version)
         if published:
             self.message_user(
                 request,

@@ -1,3 +1,4 @@
+from onboarding.models.campaigns import AcceptanceCampaign, CampaignTarget, Reminder
 from onboarding.models.emails import OutgoingEmail
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
 from onboarding.models.registrations import PendingRegistration, Registration
@@ -5,6 +6,9 @@ from onboarding.models.terms import ImmutableRecordError, TermsAcceptance, Terms
 from onboarding.models.users import User
 
 __all__ = [
+    "AcceptanceCampaign",
+    "CampaignTarget",
+    "Reminder",
     "ContactPerson",
     "ImmutableRecordError",
     "LegacyContract",

@@ -9,7 +9,7 @@ from onboarding.services.registrations import (
     registration_request_changes,
     registration_submit,
 )
-from onboarding.services.terms import terms_publish
+from onboarding.services.terms import terms_announce_changes, terms_publish
 
 __all__ = [
     "AcceptanceEvidence",
@@ -20,5 +20,6 @@ __all__ = [
     "registration_reject",
     "registration_request_changes",
     "registration_submit",
+    "terms_announce_changes",
     "terms_publish",
 ]

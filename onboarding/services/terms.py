@@ -26,3 +26,24 @@ def terms_publish(*, terms_version: TermsVersion, now: datetime | None = None) -
     locked.content_sha256 = locked.compute_content_sha256()
     locked.save()
     return locked
+
+
+def terms_announce_changes(*, terms_version: TermsVersion) -> int:
+    """Tell every member's administrative contacts what changed in a version that needs no
+    new acceptance. Each contact is told once per version. Returns the number of emails."""
+    from onboarding import selectors
+    from onboarding.emails import queue_email
+
+    count = 0
+    for organisation in selectors.members_in_force().prefetch_related("contacts"):
+        for contact in selectors.administrative_contacts(organisation):
+            with transaction.atomic():
+                queue_email(
+                    key=f"terms-changed:{terms_version.pk}:{organisation.pk}:{contact.email.lower()}",
+                    to=contact.email,
+                    language=contact.language,
+                    template="terms_changed",
+                    context={"terms": terms_version, "organisation": organisation},
+                )
+            count += 1
+    return count

@@ -65,7 +65,8 @@ def _initial(request, organisation: Organisation | None, oid: str) -> tuple[dict
     values["uses_test_learner_numbers"] = bool(organisation.test_learner_number_use)
     values["test_learner_number_use"] = organisation.test_learner_number_use
     contacts = None
-    if selectors.user_is_contact(request.user, organisation):
+    invited = organisation.pk in request.session.get("invited_organisations", [])
+    if invited or selectors.user_is_contact(request.user, organisation):
         contacts = [
             {
                 "name": c.name,

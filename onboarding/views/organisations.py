@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from allauth.account.decorators import verified_email_required
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from onboarding import selectors
+from onboarding.invitations import read_invitation
+from onboarding.models import Organisation
 
 
 @verified_email_required
@@ -51,3 +55,23 @@ def registration(request, pk: int):
             "data": registration.data,
         },
     )
+
+
+@verified_email_required
+def invitation(request, token: str):
+    """A campaign's personal link: opens the organisation's notification, prefilled with its
+    contacts for whoever holds the link (it was sent to the organisation's contacts)."""
+    found = read_invitation(token)
+    if found is None:
+        messages.error(
+            request,
+            _(
+                "The link is broken or has expired. Start the notification "
+                "with your organisation's OID, or ask customer service."
+            ),
+        )
+        return redirect("onboarding:notify_start")
+    organisation = get_object_or_404(Organisation, pk=found[0])
+    invited = set(request.session.get("invited_organisations", []))
+    request.session["invited_organisations"] = sorted(invited | {organisation.pk})
+    return redirect("onboarding:notify", oid=organisation.oid)

@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onboarding import services
-from onboarding.models import ContactPerson, Organisation, Registration, TermsAcceptance
+from onboarding.models import (
+    ContactPerson,
+    Organisation,
+    OutgoingEmail,
+    Registration,
+    TermsAcceptance,
+)
 from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
 
 pytestmark = pytest.mark.django_db
@@ -134,10 +140,12 @@ def test_approving_from_the_review_page_makes_the_organisation_a_member(
     organisation = Organisation.objects.get(oid=registration.oid)
     assert organisation.membership == Organisation.Membership.TERMS_ACCEPTED
     assert TermsAcceptance.objects.get().registration == registration
-    assert {m.to[0] for m in mailoutbox if "approved" in m.subject} == {
+    decisions = OutgoingEmail.objects.filter(key__startswith="decision:")
+    assert {email.to for email in decisions} == {
         registration.submitted_by.email,
         "riikka@lempaala.fi",
     }
+    assert {email.status for email in decisions} == {"sent"}
 
 
 def test_rejecting_needs_a_reason_and_keeps_the_notification_pending_without_one(admin_client):

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
 from onboarding import services
+from onboarding.emails import render_email
 from onboarding.models import Organisation, OutgoingEmail, Registration, TermsVersion, User
 from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
 from tests.services.test_registration_submit import OID, contact, notification_data, submit
@@ -146,16 +147,20 @@ def test_of_an_approval_and_a_rejection_at_once_exactly_one_decision_wins(
         assert registration.reviewed_by == approver
         assert registration.decision_reason == ""
         assert registration.acceptances.count() == 1
-        subject = "approved"
+        template = "registration_approved"
     else:
         assert registration.status == Registration.Status.REJECTED
         assert registration.reviewed_by == rejecter
         assert registration.decision_reason == "Wrong business ID."
         assert registration.acceptances.count() == 0
-        subject = "not approved"
+        template = "registration_rejected"
     assert decision_recipients(registration) == RECIPIENTS
     assert sorted(m.to[0] for m in mailoutbox) == RECIPIENTS
-    assert all(m.subject.endswith(f"was {subject}") for m in mailoutbox)
+    context = {"registration": registration, "data": registration.data}
+    expected = render_email(template, context, registration.language)[0]
+    assert {m.subject for m in mailoutbox if m.to == [registration.submitted_by.email]} == {
+        expected
+    }
 
 
 def test_a_double_click_submits_once_and_sends_one_receipt(terms, mailoutbox):

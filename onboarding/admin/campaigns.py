@@ -1,0 +1,227 @@
+"""Campaigns in the admin: create, launch, and follow who has accepted, who is pending."""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from onboarding import selectors
+from onboarding.charts import cumulative_chart
+from onboarding.models import AcceptanceCampaign, ContactPerson, TermsVersion
+from onboarding.services.campaigns import campaign_create, campaign_launch
+
+
+class OffsetsField(forms.CharField):
+    """Reminder days as staff type them: "60, 30, 14, 7, 1"."""
+
+    def prepare_value(self, value):
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        try:
+            days = sorted(
+                {int(part) for part in str(value).split(",") if part.strip()}, reverse=True
+            )
+        except ValueError as error:
+            raise ValidationError(_("Write whole numbers of days separated by commas.")) from error
+        if not days or days[-1] <= 0:
+            raise ValidationError(_("Write at least one positive number of days."))
+        return days
+
+
+class CampaignForm(forms.ModelForm):
+    reminder_offsets = OffsetsField(
+        label=_("Reminders, days before the deadline"), initial="60, 30, 14, 7, 1"
+    )
+
+    class Meta:
+        model = AcceptanceCampaign
+        fields = ["terms_version", "targets", "deadline", "reminder_offsets"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["terms_version"].queryset = TermsVersion.objects.published()
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline <= timezone.localdate():
+            raise ValidationError(_("The deadline must be in the future."))
+        return deadline
+
+
+@admin.register(AcceptanceCampaign)
+class AcceptanceCampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = ["__str__", "deadline", "launched_at", "lapsed_at", "report_link"]
+    list_select_related = ["terms_version"]
+    actions = ["launch"]
+
+    @admin.display(description=_("report"))
+    def report_link(self, obj):
+        url = reverse("admin:onboarding_acceptancecampaign_report", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Follow the campaign"))
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_launched:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_launched:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = campaign_create(
+            terms_version=obj.terms_version,
+            deadline=obj.deadline,
+            targets=obj.targets,
+            offsets=obj.reminder_offsets,
+        )
+        obj.pk = created.pk
+
+    @admin.action(description=_("Launch: invite the targets now"), permissions=["change"])
+    def launch(self, request, queryset):
+        for campaign in queryset.filter(launched_at__isnull=True):
+            try:
+                count = campaign_launch(campaign_id=campaign.pk, by=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{campaign}: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(campaign)s: %(count)d organisation invited.",
+                        "%(campaign)s: %(count)d organisations invited.",
+                        count,
+                    )
+                    % {"campaign": campaign, "count": count},
+                    messages.SUCCESS,
+                )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/report/",
+                view(self.report_view),
+                name="onboarding_acceptancecampaign_report",
+            ),
+            path(
+                "<int:pk>/pending.csv",
+                view(self.pending_csv),
+                name="onboarding_acceptancecampaign_pending_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request, pk: int):
+        campaign = get_object_or_404(
+            AcceptanceCampaign.objects.select_related("terms_version"), pk=pk
+        )
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        report = selectors.campaign_report(campaign)
+        start = timezone.localdate(campaign.launched_at) if campaign.launched_at else None
+        chart = None
+        if start:
+            end = max(
+                campaign.deadline, timezone.localdate(), *(d for d, _n in report.acceptances_by_day)
+            )
+            chart = cumulative_chart(
+                report.acceptances_by_day, start=start, end=end, deadline=campaign.deadline
+            )
+        return TemplateResponse(
+            request,
+            "admin/onboarding/acceptancecampaign/report.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": str(campaign),
+                "opts": self.model._meta,
+                "campaign": campaign,
+                "report": report,
+                "chart": chart,
+                "pending": selectors.campaign_pending_targets(campaign)[:200],
+            },
+        )
+
+    def pending_csv(self, request, pk: int):
+        """Who is pending, with their contacts: one row per contact person."""
+        campaign = get_object_or_404(AcceptanceCampaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        organisations = [t.organisation for t in selectors.campaign_pending_targets(campaign)]
+        contacts = (
+            ContactPerson.objects.filter(organisation__in=organisations, is_active=True)
+            .select_related("organisation")
+            .order_by("organisation__name_fi", "role", "email")
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="campaign-{campaign.pk}-pending.csv"'
+        )
+        response.write("\ufeff")  # so that Excel reads UTF-8
+        writer = csv.writer(response, delimiter=";")
+        writer.writerow(
+            [
+                "oid",
+                "name_fi",
+                "membership",
+                "contact_name",
+                "contact_email",
+                "contact_role",
+                "contact_phone",
+                "contact_language",
+            ]
+        )
+        listed = set()
+        for contact in contacts:
+            organisation = contact.organisation
+            listed.add(organisation.pk)
+            writer.writerow(
+                [
+                    organisation.oid,
+                    organisation.name_fi,
+                    organisation.membership,
+                    contact.name,
+                    contact.email,
+                    contact.role,
+                    str(contact.phone or ""),
+                    contact.language,
+                ]
+            )
+        for organisation in organisations:
+            if organisation.pk not in listed:
+                writer.writerow(
+                    [
+                        organisation.oid,
+                        organisation.name_fi,
+                        organisation.membership,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
+        return response

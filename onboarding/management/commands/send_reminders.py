@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from onboarding.services.campaigns import reminders_send_due
+
+
+class Command(BaseCommand):
+    help = "Send the campaign reminders (and lapses) due on a date, as the daily task does."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="YYYY-MM-DD (default: today in Helsinki)")
+        parser.add_argument("--dry-run", action="store_true", help="list, send nothing")
+
+    def handle(self, *args, **options):
+        try:
+            today = date.fromisoformat(options["date"]) if options["date"] else None
+        except ValueError as error:
+            raise CommandError(f"--date must be YYYY-MM-DD: {error}") from error
+        planned = reminders_send_due(today=today, dry_run=options["dry_run"])
+        verb = "would send" if options["dry_run"] else "sent"
+        for message in planned:
+            self.stdout.write(
+                f"{verb}: campaign {message.campaign_id}, {message.organisation}, "
+                f"step {message.step} → {message.recipient}"
+            )
+        self.stdout.write(f"{len(planned)} message(s) {verb}.")

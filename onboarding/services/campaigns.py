@@ -1,0 +1,223 @@
+"""Acceptance campaigns: launch with invitations, remind on schedule, lapse after the deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onboarding import selectors
+from onboarding.emails import queue_email
+from onboarding.invitations import invitation_url
+from onboarding.models import AcceptanceCampaign, CampaignTarget, Organisation, Reminder
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """A campaign message that is due: sent now, or only listed in a dry run."""
+
+    campaign_id: int
+    organisation: str
+    step: str
+    recipient: str
+
+
+def campaign_create(
+    *, terms_version, deadline: date, targets: str, offsets: list[int] | None = None
+) -> AcceptanceCampaign:
+    campaign = AcceptanceCampaign(terms_version=terms_version, deadline=deadline, targets=targets)
+    if offsets is not None:
+        campaign.reminder_offsets = sorted({int(o) for o in offsets}, reverse=True)
+    if not terms_version.is_published:
+        raise ValidationError(_("Only a published terms version can be asked for."))
+    if deadline <= timezone.localdate():
+        raise ValidationError(_("The deadline must be in the future."))
+    if any(o <= 0 for o in campaign.reminder_offsets):
+        raise ValidationError(_("Reminder days must be positive numbers."))
+    campaign.full_clean()
+    campaign.save()
+    return campaign
+
+
+def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> int:
+    """Fix the campaign's targets and invite each target's administrative contacts with a
+    personal link. Launching twice does nothing the second time. Returns the target count."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        campaign = AcceptanceCampaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.is_launched:
+            return campaign.targets_set.count()
+        if campaign.deadline <= today:
+            raise ValidationError(_("The deadline must be in the future."))
+        organisations = list(selectors.campaign_candidates(campaign).distinct())
+        CampaignTarget.objects.bulk_create(
+            [CampaignTarget(campaign=campaign, organisation=o) for o in organisations]
+        )
+        campaign.launched_at = timezone.now()
+        campaign.launched_by = by
+        campaign.save(update_fields=["launched_at", "launched_by"])
+    for organisation in organisations:
+        _send_step(campaign, organisation, Reminder.INVITATION, today)
+    return len(organisations)
+
+
+def due_step(campaign: AcceptanceCampaign, today: date) -> str | None:
+    """The most recent reminder step due on `today`, if any.
+
+    Only the latest due step counts, so a scheduler that was down for days sends one reminder,
+    not a burst; a step that fell due before the launch is covered by the invitation.
+    """
+    launched_on = timezone.localdate(campaign.launched_at)
+    due = [
+        offset
+        for offset in campaign.reminder_offsets
+        if launched_on < campaign.deadline - timedelta(days=offset) <= today
+    ]
+    return str(min(due)) if due else None
+
+
+def reminders_send_due(*, today: date | None = None, dry_run: bool = False) -> list[PlannedMessage]:
+    """Send what the open campaigns owe on `today`: the due reminder step to every target
+    that has not accepted, and after the deadline the lapse (see `campaign_lapse`)."""
+    today = today or timezone.localdate()
+    planned: list[PlannedMessage] = []
+    campaigns = AcceptanceCampaign.objects.filter(
+        launched_at__isnull=False, lapsed_at__isnull=True
+    ).select_related("terms_version")
+    for campaign in campaigns:
+        if today > campaign.deadline:
+            planned += campaign_lapse(campaign_id=campaign.pk, today=today, dry_run=dry_run)
+            continue
+        step = due_step(campaign, today)
+        if step is None:
+            continue
+        for target in selectors.campaign_pending_targets(campaign):
+            planned += _plan_or_send(campaign, target.organisation, step, dry_run, today)
+    return planned
+
+
+def _plan_or_send(campaign, organisation, step, dry_run, today) -> list[PlannedMessage]:
+    if dry_run:
+        already = set(
+            Reminder.objects.filter(
+                campaign=campaign, organisation=organisation, step=step
+            ).values_list("recipient", flat=True)
+        )
+        return [
+            PlannedMessage(campaign.pk, organisation.name_fi, step, contact.email.lower())
+            for contact in _recipients(organisation, step)
+            if contact.email.lower() not in already
+        ]
+    return _send_step(campaign, organisation, step, today)
+
+
+def _recipients(organisation, step):
+    if step == Reminder.LAPSED:
+        return organisation.contacts.filter(is_active=True).order_by("email")
+    return selectors.administrative_contacts(organisation)
+
+
+@transaction.atomic
+def _send_step(campaign, organisation, step, today: date) -> list[PlannedMessage]:
+    """Claim and write one step's messages for one organisation in one transaction.
+
+    The target row is locked, so two workers or two beats take turns; the unique Reminder
+    row makes a step once per recipient; the email is in the same transaction as its claim.
+    """
+    CampaignTarget.objects.select_for_update().filter(
+        campaign=campaign, organisation=organisation
+    ).first()
+    sent = []
+    for contact in _recipients(organisation, step):
+        recipient = contact.email.lower()
+        if Reminder.objects.filter(
+            campaign=campaign, organisation=organisation, step=step, recipient=recipient
+        ).exists():
+            continue
+        email = queue_email(
+            key=f"campaign:{campaign.pk}:{organisation.pk}:{step}:{recipient}",
+            to=recipient,
+            language=contact.language,
+            template=_TEMPLATES.get(step, "campaign_reminder"),
+            context={
+                "campaign": campaign,
+                "organisation": organisation,
+                "contact": contact,
+                "days_left": (campaign.deadline - today).days,
+                "link": invitation_url(
+                    organisation_id=organisation.pk,
+                    campaign_id=campaign.pk,
+                    language=contact.language,
+                ),
+            },
+        )
+        Reminder.objects.create(
+            campaign=campaign,
+            organisation=organisation,
+            step=step,
+            recipient=recipient,
+            email=email,
+        )
+        sent.append(PlannedMessage(campaign.pk, organisation.name_fi, step, recipient))
+    return sent
+
+
+_TEMPLATES = {Reminder.INVITATION: "campaign_invitation", Reminder.LAPSED: "campaign_lapsed"}
+
+
+def campaign_lapse(
+    *, campaign_id: int, today: date | None = None, dry_run: bool = False
+) -> list[PlannedMessage]:
+    """The day after the deadline: targets without an acceptance become lapsed, their contacts
+    get one notice, and staff one summary. A lapsed organisation can still accept later."""
+    today = today or timezone.localdate()
+    campaign = AcceptanceCampaign.objects.select_related("terms_version").get(pk=campaign_id)
+    if today <= campaign.deadline or campaign.lapsed_at is not None:
+        return []
+    planned: list[PlannedMessage] = []
+    lapsed_names = []
+    for target in selectors.campaign_pending_targets(campaign):
+        organisation = target.organisation
+        lapsed_names.append(organisation.name_fi)
+        if dry_run:
+            planned += _plan_or_send(campaign, organisation, Reminder.LAPSED, True, today)
+            continue
+        with transaction.atomic():
+            locked = CampaignTarget.objects.select_for_update().get(pk=target.pk)
+            if locked.lapsed_at is not None:
+                continue
+            locked.lapsed_at = timezone.now()
+            locked.save(update_fields=["lapsed_at"])
+            organisation.membership = Organisation.Membership.LAPSED
+            organisation.save(update_fields=["membership", "updated_at"])
+            planned += _send_step(campaign, organisation, Reminder.LAPSED, today)
+    if dry_run:
+        return planned
+    with transaction.atomic():
+        locked = AcceptanceCampaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.lapsed_at is None:
+            locked.lapsed_at = timezone.now()
+            locked.save(update_fields=["lapsed_at"])
+            _queue_staff_summary(locked, lapsed_names)
+    return planned
+
+
+def _queue_staff_summary(campaign, lapsed_names: list[str]) -> None:
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    for user in staff:
+        queue_email(
+            key=f"campaign-summary:{campaign.pk}:{user.email.lower()}",
+            to=user.email,
+            language="fi",
+            template="campaign_summary",
+            context={
+                "campaign": campaign,
+                "lapsed": sorted(lapsed_names),
+                "report": selectors.campaign_report(campaign),
+            },
+        )
