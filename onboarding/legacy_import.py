@@ -1,0 +1,491 @@
+"""Reading the register of legacy members (old contract members) from CSV or XLSX.
+
+The file has one row per contact person; an organisation spans as many rows as it has contacts,
+and its columns (oid … ends_on) repeat on each of them. Every row is checked before anything is
+written: `parse_legacy_members` returns the validated rows and every error it found, each with
+its row number as a spreadsheet shows it (the header is row 1) and its column.
+
+Built on the standard csv module and openpyxl rather than django-import-export: the format is
+one fixed sheet whose rows map onto three models with rules of their own (an organisation
+across rows, contacts matched by email and role, the membership rule), which a resource-per-model
+tool does not express. Every quirk this module accepts is covered in
+tests/importing/test_legacy_import.py.
+
+Accepted quirks:
+- CSV in UTF-8 with or without a byte order mark, separated by commas or semicolons (as Excel
+  saves it in Finland), detected from the header line; XLSX (its first sheet).
+- Dates as 2024-08-01, 1.8.2024 or 01.08.2024, or an XLSX date cell.
+- kind in English (education_provider, service_provider, both) or Finnish (koulutustoimija,
+  palveluntarjoaja, molemmat), in any case; roles and languages in any case.
+- Empty lines are skipped; an empty ends_on is the end of all legacy contracts
+  (settings.LEGACY_CONTRACTS_END); an empty contact_language is Finnish, the model's default.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Model, TextChoices
+from django.utils.translation import gettext as _
+
+from onboarding.identifiers import validate_business_id, validate_organisation_oid
+from onboarding.models import ContactPerson, LegacyContract, Organisation
+from onboarding.models.organisations import ContactRole, Language, OrganisationKind
+
+ORGANISATION_COLUMNS = (
+    "oid",
+    "name_fi",
+    "name_sv",
+    "business_id",
+    "kind",
+    "contract_reference",
+    "signed_on",
+    "ends_on",
+)
+CONTACT_COLUMNS = ("contact_name", "contact_email", "contact_role", "contact_language")
+COLUMNS = ORGANISATION_COLUMNS + CONTACT_COLUMNS
+# Columns whose every value may be empty may also be left out of the file.
+OPTIONAL_COLUMNS = frozenset({"name_sv", "business_id", "signed_on", "ends_on", "contact_language"})
+REQUIRED_COLUMNS = tuple(column for column in COLUMNS if column not in OPTIONAL_COLUMNS)
+
+KINDS = {
+    "education_provider": OrganisationKind.EDUCATION_PROVIDER,
+    "service_provider": OrganisationKind.SERVICE_PROVIDER,
+    "both": OrganisationKind.BOTH,
+    "koulutustoimija": OrganisationKind.EDUCATION_PROVIDER,
+    "palveluntarjoaja": OrganisationKind.SERVICE_PROVIDER,
+    "molemmat": OrganisationKind.BOTH,
+}
+
+XLSX_MAGIC = b"PK\x03\x04"  # a zip archive
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the binary Excel 97–2003 format
+
+_ISO_DATE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})$")
+_FINNISH_DATE = re.compile(r"^(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})$")
+
+Record = tuple[int, list[Any]]  # a row number as a spreadsheet shows it, and its cells
+Progress = Callable[[Iterator[Record], int | None], Iterable[Record]]
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyMemberRow:
+    """One valid row: an organisation's columns and one of its contact persons."""
+
+    row: int
+    oid: str
+    name_fi: str
+    name_sv: str
+    business_id: str
+    kind: str
+    contract_reference: str
+    signed_on: date | None
+    ends_on: date
+    contact_name: str
+    contact_email: str
+    contact_role: str
+    contact_language: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """What is wrong, where: `row` and `column` are None for what concerns the whole file."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        if self.row is not None and self.column:
+            return _("row %(row)s, %(column)s: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        if self.row is not None:
+            return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    rows: tuple[LegacyMemberRow, ...]
+    errors: tuple[RowError, ...]
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def organisation_count(self) -> int:
+        return len({row.oid for row in self.rows})
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read; the message says why, for the person importing."""
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.row = row
+
+
+def parse_legacy_members(data: bytes, *, progress: Progress | None = None) -> ParsedFile:
+    """Read and check every row of a CSV or XLSX file (told apart by content, not by name).
+
+    `progress`, if given, wraps the iteration over the rows (the command passes a tqdm bar) and
+    receives an estimate of their number.
+    """
+    try:
+        records, estimate = _open(data)
+        header_row, header = _header(records)
+        columns = _columns(header, header_row)
+        if progress is not None:
+            records = iter(progress(records, None if estimate is None else estimate - 1))
+        return _validate(records, columns)
+    except UnreadableFile as error:
+        return ParsedFile(rows=(), errors=(RowError(error.row, None, error.message),))
+
+
+def _open(data: bytes) -> tuple[Iterator[Record], int | None]:
+    if data.startswith(XLSX_MAGIC):
+        return _xlsx_records(data)
+    if data.startswith(XLS_MAGIC):
+        raise UnreadableFile(
+            _("The old Excel format (.xls) is not supported: save the file as .xlsx or CSV.")
+        )
+    return _csv_records(data)
+
+
+def _csv_records(data: bytes) -> tuple[Iterator[Record], int | None]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(
+            _(
+                "The file is not UTF-8 text: in Excel, save it as “CSV UTF-8 (comma delimited)” "
+                "or as an Excel workbook (.xlsx)."
+            )
+        ) from error
+    header_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def records() -> Iterator[Record]:
+        row = 0
+        try:
+            for row, cells in enumerate(reader, start=1):
+                yield row, cells
+        except csv.Error as error:
+            raise UnreadableFile(
+                _("The CSV file could not be read: %(error)s") % {"error": error}, row=row + 1
+            ) from error
+
+    return records(), text.count("\n") + 1
+
+
+def _xlsx_records(data: bytes) -> tuple[Iterator[Record], int | None]:
+    import openpyxl  # imported here: only XLSX files need it, and it takes a while to load
+
+    unreadable = _("The file could not be read as an Excel workbook (.xlsx).")
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
+        raise UnreadableFile(unreadable) from error
+    if not workbook.worksheets:
+        workbook.close()
+        raise UnreadableFile(unreadable)
+    sheet = workbook.worksheets[0]
+
+    def records() -> Iterator[Record]:
+        try:
+            # A read-only sheet yields its empty rows too, so the count is the row number.
+            for row, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield row, list(cells)
+        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
+            raise UnreadableFile(unreadable) from error
+        finally:
+            workbook.close()
+
+    return records(), sheet.max_row
+
+
+def _is_empty(cells: list[Any]) -> bool:
+    return all(_text(cell) == "" for cell in cells)
+
+
+def _header(records: Iterator[Record]) -> tuple[int, list[str]]:
+    for row, cells in records:
+        if not _is_empty(cells):
+            return row, [_text(cell).lower() for cell in cells]
+    raise UnreadableFile(_("The file is empty: it has no header row."))
+
+
+def _columns(header: list[str], header_row: int) -> dict[str, int]:
+    """The position of each known column; other columns (notes, say) are ignored."""
+    columns: dict[str, int] = {}
+    for position, name in enumerate(header):
+        if name in columns:
+            raise UnreadableFile(
+                _("The column %(column)s is in the header row twice.") % {"column": name},
+                row=header_row,
+            )
+        if name in COLUMNS:
+            columns[name] = position
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise UnreadableFile(
+            _("Columns missing from the header row: %(columns)s.")
+            % {"columns": ", ".join(missing)},
+            row=header_row,
+        )
+    return columns
+
+
+def _validate(records: Iterable[Record], columns: dict[str, int]) -> ParsedFile:
+    rows: list[LegacyMemberRow] = []
+    errors: list[RowError] = []
+    # The first row of each organisation, and its valid organisation values, to compare with.
+    organisations: dict[str, tuple[int, dict[str, Any]]] = {}
+    contacts: dict[tuple[str, str, str], int] = {}
+
+    for row, cells in records:
+        if _is_empty(cells):
+            continue
+        values: dict[str, Any] = {}
+        row_errors: list[RowError] = []
+        for column in COLUMNS:
+            position = columns.get(column)
+            raw = cells[position] if position is not None and position < len(cells) else None
+            try:
+                values[column] = CLEANERS[column](raw)
+            except ValidationError as error:
+                row_errors.append(RowError(row, column, " ".join(error.messages)))
+        signed_on, ends_on = values.get("signed_on"), values.get("ends_on")
+        if signed_on and ends_on and ends_on < signed_on:
+            row_errors.append(
+                RowError(row, "ends_on", _("The contract cannot end before it was signed."))
+            )
+
+        oid = values.get("oid")
+        if oid is not None:
+            row_errors += _disagreements(row, values, organisations.setdefault(oid, (row, values)))
+            email, role = values.get("contact_email"), values.get("contact_role")
+            if email is not None and role is not None:
+                earlier = contacts.setdefault((oid, email, role), row)
+                if earlier != row:
+                    row_errors.append(
+                        RowError(
+                            row,
+                            "contact_email",
+                            _("This contact is already on row %(row)s in the same role.")
+                            % {"row": earlier},
+                        )
+                    )
+        if row_errors:
+            errors += sorted(row_errors, key=lambda error: COLUMNS.index(error.column))
+        else:
+            rows.append(LegacyMemberRow(row=row, **values))
+    return ParsedFile(rows=tuple(rows), errors=tuple(errors))
+
+
+def _disagreements(
+    row: int, values: dict[str, Any], first: tuple[int, dict[str, Any]]
+) -> list[RowError]:
+    """An organisation's columns must say the same on each of its rows."""
+    first_row, first_values = first
+    if first_row == row:
+        return []
+    errors = []
+    for column in ORGANISATION_COLUMNS:
+        if column not in values or column not in first_values:
+            continue  # an invalid value has its own error already
+        if values[column] != first_values[column]:
+            errors.append(
+                RowError(
+                    row,
+                    column,
+                    _(
+                        "Row %(row)s of the same organisation says “%(value)s”: an "
+                        "organisation's columns must be the same on each of its rows."
+                    )
+                    % {"row": first_row, "value": _display(first_values[column])},
+                )
+            )
+    return errors
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "":
+        return _("(empty)")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# Cleaning one cell: each returns the normalised value or raises ValidationError.
+
+
+def _text(value: Any) -> str:
+    """A cell as text: numbers as a spreadsheet shows them, whitespace around removed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _max_length(model: type[Model], field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def _required_text(model: type[Model], field: str) -> Callable[[Any], str]:
+    return _text_cleaner(model, field, required=True)
+
+
+def _optional_text(model: type[Model], field: str) -> Callable[[Any], str]:
+    return _text_cleaner(model, field, required=False)
+
+
+def _text_cleaner(model: type[Model], field: str, *, required: bool) -> Callable[[Any], str]:
+    limit = _max_length(model, field)
+
+    def clean(value: Any) -> str:
+        text = _text(value)
+        if required and not text:
+            raise ValidationError(_("This value is required."), code="required")
+        if len(text) > limit:
+            raise ValidationError(
+                _("At most %(limit)s characters; this one has %(count)s.")
+                % {"limit": limit, "count": len(text)},
+                code="max_length",
+            )
+        return text
+
+    return clean
+
+
+def _clean_oid(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValidationError(_("This value is required."), code="required")
+    return validate_organisation_oid(text, allow_test=settings.ALLOW_TEST_ORGANISATIONS)
+
+
+def _clean_business_id(value: Any) -> str:
+    text = _text(value)
+    return validate_business_id(text) if text else ""
+
+
+def _clean_kind(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValidationError(_("This value is required."), code="required")
+    try:
+        return KINDS[text.lower()].value
+    except KeyError:
+        raise ValidationError(
+            _(
+                "Unknown kind “%(value)s”: write education_provider, service_provider or both "
+                "(in Finnish koulutustoimija, palveluntarjoaja or molemmat)."
+            )
+            % {"value": text},
+            code="invalid_choice",
+        ) from None
+
+
+def _choice_cleaner(
+    choices: type[TextChoices], *, default: str | None = None
+) -> Callable[[Any], str]:
+    values = {value.lower(): value for value in choices.values}
+
+    def clean(value: Any) -> str:
+        text = _text(value)
+        if not text and default is not None:
+            return default
+        if not text:
+            raise ValidationError(_("This value is required."), code="required")
+        try:
+            return values[text.lower()]
+        except KeyError:
+            raise ValidationError(
+                _("Unknown value “%(value)s”: write one of %(choices)s.")
+                % {"value": text, "choices": ", ".join(choices.values)},
+                code="invalid_choice",
+            ) from None
+
+    return clean
+
+
+def _clean_email(value: Any) -> str:
+    email = _text(value).lower()
+    if not email:
+        raise ValidationError(_("This value is required."), code="required")
+    validate_email(email)
+    limit = _max_length(ContactPerson, "email")
+    if len(email) > limit:
+        raise ValidationError(
+            _("At most %(limit)s characters; this one has %(count)s.")
+            % {"limit": limit, "count": len(email)},
+            code="max_length",
+        )
+    return email
+
+
+def parse_date(value: Any) -> date | None:
+    """A date cell, 2024-08-01, 1.8.2024 or 01.08.2024; None for an empty cell."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    match = _ISO_DATE.match(text) or _FINNISH_DATE.match(text)
+    if match is None:
+        raise ValidationError(
+            _("Write the date as 2024-08-01 or 1.8.2024; “%(value)s” is neither.")
+            % {"value": text},
+            code="invalid_date",
+        )
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        raise ValidationError(
+            _("There is no such date: %(value)s.") % {"value": text}, code="invalid_date"
+        ) from None
+
+
+def _clean_ends_on(value: Any) -> date:
+    return parse_date(value) or settings.LEGACY_CONTRACTS_END
+
+
+CLEANERS: dict[str, Callable[[Any], Any]] = {
+    "oid": _clean_oid,
+    "name_fi": _required_text(Organisation, "name_fi"),
+    "name_sv": _optional_text(Organisation, "name_sv"),
+    "business_id": _clean_business_id,
+    "kind": _clean_kind,
+    "contract_reference": _required_text(LegacyContract, "contract_reference"),
+    "signed_on": parse_date,
+    "ends_on": _clean_ends_on,
+    "contact_name": _required_text(ContactPerson, "name"),
+    "contact_email": _clean_email,
+    "contact_role": _choice_cleaner(ContactRole),
+    "contact_language": _choice_cleaner(Language, default=Language.FI.value),
+}

@@ -1,0 +1,168 @@
+"""Staff follow a campaign in the admin: figures, chart, failures, the pending list as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from onboarding.models import AcceptanceCampaign, OutgoingEmail
+from onboarding.services.campaigns import campaign_create, campaign_launch
+from tests.factories import (
+    ContactPersonFactory,
+    OrganisationFactory,
+    TermsAcceptanceFactory,
+    TermsVersionFactory,
+    published_terms,
+)
+
+pytestmark = pytest.mark.django_db
+DEADLINE = timezone.localdate() + timedelta(days=90)
+
+
+@pytest.fixture
+def launched():
+    terms = published_terms()
+    campaign = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    for n in range(3):
+        organisation = OrganisationFactory(name_fi=f"Jäsen {n}", membership="legacy_contract")
+        ContactPersonFactory(organisation=organisation, email=f"admin{n}@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    TermsAcceptanceFactory(organisation__name_fi="x", terms_version=terms)
+    return campaign
+
+
+def test_staff_create_and_launch_a_campaign_from_the_admin(admin_client):
+    terms = published_terms()
+    OrganisationFactory(membership="legacy_contract")
+    response = admin_client.post(
+        reverse("admin:onboarding_acceptancecampaign_add"),
+        {
+            "terms_version": terms.pk,
+            "targets": "legacy",
+            "deadline": DEADLINE.isoformat(),
+            "reminder_offsets": "30, 7, 60",
+        },
+    )
+    assert response.status_code == 302
+    campaign = AcceptanceCampaign.objects.get()
+    assert campaign.reminder_offsets == [60, 30, 7]
+    response = admin_client.post(
+        reverse("admin:onboarding_acceptancecampaign_changelist"),
+        {"action": "launch", "_selected_action": [campaign.pk]},
+        follow=True,
+    )
+    assert "1 organisation invited." in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.is_launched
+
+
+def test_bad_reminder_days_and_a_past_deadline_are_refused_with_messages(admin_client):
+    terms = published_terms()
+    response = admin_client.post(
+        reverse("admin:onboarding_acceptancecampaign_add"),
+        {
+            "terms_version": terms.pk,
+            "targets": "legacy",
+            "deadline": (timezone.localdate() - timedelta(days=1)).isoformat(),
+            "reminder_offsets": "30, viikko",
+        },
+    )
+    page = response.content.decode()
+    assert "The deadline must be in the future." in page
+    assert "Write whole numbers of days separated by commas." in page
+    assert 'value="30, viikko"' in page
+
+
+def test_only_published_versions_can_be_chosen(admin_client):
+    draft = TermsVersionFactory(version="luonnos")
+    page = admin_client.get(reverse("admin:onboarding_acceptancecampaign_add")).content.decode()
+    assert draft.version not in page
+
+
+def test_the_report_shows_figures_chart_and_failures(admin_client, launched):
+    failed = OutgoingEmail.objects.filter(key__contains="invitation").first()
+    OutgoingEmail.objects.filter(pk=failed.pk).update(
+        status="failed", last_error="550 no such user"
+    )
+    response = admin_client.get(
+        reverse("admin:onboarding_acceptancecampaign_report", args=[launched.pk])
+    )
+    page = response.content.decode()
+    report = response.context["report"]
+    assert (report.targets, report.pending) == (3, 3)
+    assert dict(report.reminders_per_step)["invitation"] == 3
+    assert "<svg" in page and "<polyline" in page
+    assert "550 no such user" in page
+
+
+def test_the_pending_list_downloads_as_csv_with_contacts(admin_client, launched):
+    response = admin_client.get(
+        reverse("admin:onboarding_acceptancecampaign_pending_csv", args=[launched.pk])
+    )
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert {row["contact_email"] for row in rows} == {
+        "admin0@koulu.fi",
+        "admin1@koulu.fi",
+        "admin2@koulu.fi",
+    }
+    assert response["Content-Type"].startswith("text/csv")
+
+
+def test_a_launched_campaign_cannot_be_changed_or_deleted(admin_client, launched):
+    url = reverse("admin:onboarding_acceptancecampaign_change", args=[launched.pk])
+    assert admin_client.post(url, {"deadline": "2030-01-01"}).status_code == 403
+    delete = reverse("admin:onboarding_acceptancecampaign_delete", args=[launched.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_the_report_costs_the_same_queries_for_many_targets(
+    admin_client, django_assert_max_num_queries
+):
+    terms = published_terms()
+    small = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    for _ in range(2):
+        ContactPersonFactory(organisation=OrganisationFactory(membership="legacy_contract"))
+    campaign_launch(campaign_id=small.pk)
+    url = reverse("admin:onboarding_acceptancecampaign_report", args=[small.pk])
+    with django_assert_max_num_queries(15) as few:
+        admin_client.get(url)
+    for _ in range(20):
+        ContactPersonFactory(organisation=OrganisationFactory(membership="legacy_contract"))
+    big = campaign_create(terms_version=terms, deadline=DEADLINE, targets="members")
+    campaign_launch(campaign_id=big.pk)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin_client.get(reverse("admin:onboarding_acceptancecampaign_report", args=[big.pk]))
+
+
+def test_publishing_a_version_that_needs_re_acceptance_offers_a_campaign(admin_client):
+    draft = TermsVersionFactory(requires_reacceptance=True)
+    response = admin_client.post(
+        reverse("admin:onboarding_termsversion_changelist"),
+        {"action": "publish", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Start an acceptance campaign" in page
+    assert f"terms_version={draft.pk}" in page
+
+
+def test_publishing_a_minor_version_tells_members_what_changed(admin_client):
+    member = OrganisationFactory(membership="terms_accepted")
+    ContactPersonFactory(organisation=member, email="hallinto@jasen.fi", language="sv")
+    ContactPersonFactory(
+        organisation=OrganisationFactory(membership="none"), email="ulkopuolinen@muu.fi"
+    )
+    draft = TermsVersionFactory(change_summary_sv="Ny kontaktadress.")
+    admin_client.post(
+        reverse("admin:onboarding_termsversion_changelist"),
+        {"action": "publish", "_selected_action": [draft.pk]},
+    )
+    told = OutgoingEmail.objects.get(key__startswith="terms-changed:")
+    assert (told.to, told.language) == ("hallinto@jasen.fi", "sv")
+    assert "Ny kontaktadress." in told.body_text

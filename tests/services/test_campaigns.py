@@ -1,0 +1,186 @@
+"""A campaign walked through time: launch, every reminder step, the lapse, a late acceptance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from onboarding import selectors
+from onboarding.models import Organisation, OutgoingEmail, Reminder
+from onboarding.services.campaigns import (
+    campaign_create,
+    campaign_launch,
+    reminders_send_due,
+)
+from tests.factories import (
+    ContactPersonFactory,
+    OrganisationFactory,
+    TermsAcceptanceFactory,
+    UserFactory,
+    published_terms,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+DEADLINE = TODAY + timedelta(days=100)
+
+
+def legacy_member(name: str, *emails: str, language: str = "fi") -> Organisation:
+    organisation = OrganisationFactory(name_fi=name, membership="legacy_contract")
+    for email in emails:
+        ContactPersonFactory(organisation=organisation, email=email, language=language)
+    ContactPersonFactory(organisation=organisation, role="technical", email=f"it.{emails[0]}")
+    return organisation
+
+
+@pytest.fixture
+def terms():
+    return published_terms()
+
+
+@pytest.fixture
+def campaign(terms):
+    return campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+
+
+def steps_sent() -> list[tuple[str, str]]:
+    return sorted(Reminder.objects.values_list("step", "recipient"))
+
+
+def test_launching_invites_each_legacy_members_administrative_contacts_once(campaign):
+    legacy_member("Aaltola", "a@aaltola.fi", "b@aaltola.fi")
+    legacy_member("Borgå", "c@borga.fi", language="sv")
+    OrganisationFactory(membership="terms_accepted")
+    OrganisationFactory(membership="none")
+    assert campaign_launch(campaign_id=campaign.pk) == 2
+    assert campaign_launch(campaign_id=campaign.pk) == 2  # a second launch sends nothing
+    assert steps_sent() == [
+        ("invitation", "a@aaltola.fi"),
+        ("invitation", "b@aaltola.fi"),
+        ("invitation", "c@borga.fi"),
+    ]
+    swedish = OutgoingEmail.objects.get(to="c@borga.fi")
+    assert swedish.language == "sv"
+    assert "/sv/invitations/" in swedish.body_text
+
+
+def test_a_campaign_walks_every_step_to_the_lapse_and_a_late_acceptance(campaign, terms):
+    slow = legacy_member("Hidas", "hidas@koulu.fi")
+    quick = legacy_member("Nopea", "nopea@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    sent_on = {}
+    day = TODAY
+    while day <= DEADLINE + timedelta(days=2):
+        for message in reminders_send_due(today=day):
+            sent_on.setdefault(message.step, []).append((day, message.recipient))
+        if day == DEADLINE - timedelta(days=20):
+            TermsAcceptanceFactory(organisation=quick, terms_version=terms)
+        day += timedelta(days=1)
+
+    def on(offset):
+        return DEADLINE - timedelta(days=offset)
+
+    assert sent_on["60"] == [(on(60), "hidas@koulu.fi"), (on(60), "nopea@koulu.fi")]
+    assert sent_on["30"] == [(on(30), "hidas@koulu.fi"), (on(30), "nopea@koulu.fi")]
+    for offset in ("14", "7", "1"):
+        assert sent_on[offset] == [(on(int(offset)), "hidas@koulu.fi")]
+    day_after = DEADLINE + timedelta(days=1)
+    assert sorted(sent_on["lapsed"]) == [
+        (day_after, "hidas@koulu.fi"),
+        (day_after, "it.hidas@koulu.fi"),
+    ]
+    slow.refresh_from_db()
+    quick.refresh_from_db()
+    assert slow.membership == Organisation.Membership.LAPSED
+    assert quick.membership == Organisation.Membership.LEGACY_CONTRACT  # factory, not approval
+    campaign.refresh_from_db()
+    assert campaign.lapsed_at is not None
+    assert (
+        OutgoingEmail.objects.filter(key__startswith=f"campaign-summary:{campaign.pk}:").count()
+        == 0
+    )  # no staff users in this test
+
+    TermsAcceptanceFactory(
+        organisation=slow, terms_version=terms, accepted_at=timezone.now() + timedelta(days=103)
+    )
+    report = selectors.campaign_report(campaign)
+    assert (
+        report.targets,
+        report.accepted_on_time,
+        report.accepted_late,
+        report.pending,
+        report.lapsed,
+    ) == (2, 1, 1, 0, 0)
+    assert dict(report.reminders_per_step) == {
+        "invitation": 2,
+        "60": 2,
+        "30": 2,
+        "14": 1,
+        "7": 1,
+        "1": 1,
+        "lapsed": 2,
+    }
+
+
+def test_after_days_without_a_scheduler_only_the_latest_due_step_is_sent(campaign):
+    legacy_member("Unohdettu", "u@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    reminders_send_due(today=DEADLINE - timedelta(days=10))
+    assert [step for step, _r in steps_sent()] == ["14", "invitation"]
+    reminders_send_due(today=DEADLINE - timedelta(days=10))
+    reminders_send_due(today=DEADLINE - timedelta(days=9))
+    assert Reminder.objects.count() == 2
+
+
+def test_a_step_due_before_the_launch_is_covered_by_the_invitation(terms):
+    campaign = campaign_create(
+        terms_version=terms, deadline=TODAY + timedelta(days=20), targets="legacy"
+    )
+    legacy_member("Myöhässä", "m@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    assert reminders_send_due(today=TODAY) == []
+    assert [m.step for m in reminders_send_due(today=TODAY + timedelta(days=6))] == ["14"]
+
+
+def test_the_dry_run_lists_what_is_due_and_sends_nothing(campaign):
+    legacy_member("Kuiva", "k@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    before = OutgoingEmail.objects.count()
+    planned = reminders_send_due(today=DEADLINE - timedelta(days=30), dry_run=True)
+    assert [(m.step, m.recipient) for m in planned] == [("30", "k@koulu.fi")]
+    assert OutgoingEmail.objects.count() == before
+    lapse = reminders_send_due(today=DEADLINE + timedelta(days=1), dry_run=True)
+    assert {m.step for m in lapse} == {"lapsed"}
+    assert Organisation.objects.get(name_fi="Kuiva").membership == "legacy_contract"
+
+
+def test_staff_get_one_summary_when_the_campaign_closes(campaign):
+    UserFactory(email="kasittelija@oph.fi", is_staff=True)
+    legacy_member("Rauennut", "r@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    reminders_send_due(today=DEADLINE + timedelta(days=1))
+    reminders_send_due(today=DEADLINE + timedelta(days=2))
+    summary = OutgoingEmail.objects.get(key__startswith=f"campaign-summary:{campaign.pk}:")
+    assert summary.to == "kasittelija@oph.fi"
+    assert "Rauennut" in summary.body_text
+
+
+def test_a_re_acceptance_campaign_asks_every_member(terms):
+    newer = published_terms(version="2025-1", requires_reacceptance=True)
+    accepted = TermsAcceptanceFactory(terms_version=terms).organisation
+    ContactPersonFactory(organisation=accepted, email="member@koulu.fi")
+    legacy_member("Vanha", "vanha@koulu.fi")
+    OrganisationFactory(membership="lapsed")
+    campaign = campaign_create(terms_version=newer, deadline=DEADLINE, targets="members")
+    assert campaign_launch(campaign_id=campaign.pk) == 2
+
+
+def test_a_campaign_needs_published_terms_a_future_deadline_and_positive_days(terms):
+    with pytest.raises(ValidationError):
+        campaign_create(terms_version=terms, deadline=TODAY, targets="legacy")
+    with pytest.raises(ValidationError):
+        campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy", offsets=[7, 0])

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from portal.celery import app
+
+
+def test_reminders_go_out_every_morning_at_eight_helsinki_time():
+    entry = settings.CELERY_BEAT_SCHEDULE["send-due-reminders"]
+    assert entry["task"] == "onboarding.tasks.send_due_reminders"
+    assert entry["schedule"].hour == {8} and entry["schedule"].minute == {0}
+    assert app.conf.timezone == "Europe/Helsinki"
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    assert "onboarding.tasks.send_due_reminders" in app.tasks
