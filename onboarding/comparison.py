@@ -14,8 +14,11 @@ ORGANISATION_LABELS = {
     "name_sv": _("Name in Swedish"),
     "name_en": _("Name in English"),
     "business_id": _("Business ID (Y-tunnus)"),
-    "kind": _("Kind"),
+    "kind": _("Kind of organisation"),
 }
+
+
+CONTACT_FIELD_LABELS = {"name": _("name"), "phone": _("phone number"), "language": _("language")}
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def compare(registration: Registration) -> tuple[list[Row], list[ContactRow]]:
         changes = [
             f for f in ("name", "phone", "language") if (before[f] or "") != (values.get(f) or "")
         ]
-        contacts.append(_contact_row("changed" if changes else "same", values, changes))
+        labels = [str(CONTACT_FIELD_LABELS[name]) for name in changes]
+        contacts.append(_contact_row("changed" if changes else "same", values, labels))
     contacts.extend(_contact_row("removed", values) for values in current.values())
     return rows, contacts

@@ -68,9 +68,9 @@ class NotificationForm(DescribedErrorsMixin, forms.Form):
     )
     learner_numbers_confirmed = forms.BooleanField(
         label=_(
-            "Every user we send to MPASSid has personal credentials and a learner number "
-            "(oppijanumero), short-term users such as substitute teachers and exchange "
-            "students included."
+            "Every one of our users who signs in through MPASSid has personal credentials and a "
+            "learner number (oppijanumero), short-term users such as substitute teachers and "
+            "exchange students included."
         ),
         required=False,
     )
@@ -228,7 +228,8 @@ class BaseContactFormSet(forms.BaseFormSet):
             key = (contact["email"], contact["role"])
             if key in seen:
                 raise ValidationError(
-                    _("%(email)s is named twice in the same role.") % {"email": contact["email"]},
+                    _("%(email)s is named twice in the same role. Remove one of them.")
+                    % {"email": contact["email"]},
                     code="duplicate",
                 )
             seen.add(key)

@@ -51,12 +51,15 @@ class ImportResult:
             c.created or c.updated for c in (self.organisations, self.contacts, self.contracts)
         )
 
-    def summary_lines(self) -> list[str]:
-        lines = [
+    def by_kind(self) -> list[tuple[str, Counts]]:
+        """The counts with what they count, as the command and the admin show them."""
+        return [
             (_("Organisations"), self.organisations),
             (_("Contact persons"), self.contacts),
             (_("Joining agreements"), self.contracts),
         ]
+
+    def summary_lines(self) -> list[str]:
         return [
             _("%(what)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
             % {
@@ -65,7 +68,7 @@ class ImportResult:
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
             }
-            for what, counts in lines
+            for what, counts in self.by_kind()
         ]
 
 

@@ -1,0 +1,87 @@
+"""Import legacy members (old contract members) from a CSV or XLSX file.
+
+    python manage.py import_legacy_members members.xlsx --dry-run
+    python manage.py import_legacy_members members.xlsx
+
+Every row is checked first; if any is wrong, nothing is written and every error is listed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from tqdm import tqdm
+
+from onboarding.legacy_import import Record, parse_legacy_members
+from onboarding.services.legacy_members import legacy_members_import
+
+
+class Command(BaseCommand):
+    @property
+    def help(self) -> str:  # translated when asked for: argparse cannot take a lazy string
+        return _(
+            "Import legacy members (organisations with an old joining agreement and their "
+            "contact persons) from a CSV or XLSX file."
+        )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help=_("The CSV or XLSX file."))
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=_("Check the file and report what the import would do, writing nothing."),
+        )
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help=_("Show no progress bar on standard error."),
+        )
+
+    def handle(self, *args, file: Path, dry_run: bool, no_progress: bool, **options):
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": file, "error": error.strerror}
+            ) from error
+
+        def progress(records: Iterator[Record], total: int | None) -> Iterable[Record]:
+            # disable=None: tqdm shows the bar only when standard error is a terminal.
+            return tqdm(
+                records,
+                total=total,
+                desc=_("Checking rows"),
+                unit=" rows",
+                file=sys.stderr,
+                disable=True if no_progress else None,
+                leave=False,
+            )
+
+        parsed = parse_legacy_members(data, progress=progress)
+        if not parsed.is_valid:
+            lines = [str(error) for error in parsed.errors]
+            raise CommandError(
+                ngettext(
+                    "%(count)d error in %(file)s; nothing was imported.",
+                    "%(count)d errors in %(file)s; nothing was imported.",
+                    len(lines),
+                )
+                % {"count": len(lines), "file": file}
+                + "\n"
+                + "\n".join(lines)
+            )
+
+        result = legacy_members_import(rows=parsed.rows, dry_run=dry_run)
+        if dry_run:
+            self.stdout.write(
+                _("Dry run: nothing was written. The import would make these changes:")
+            )
+        for line in result.summary_lines():
+            self.stdout.write(line)
+        if not dry_run:
+            self.stdout.write(self.style.SUCCESS(_("Import done.")))
