@@ -295,6 +295,8 @@ def _validate(records: Iterable[Record], columns: dict[str, int]) -> ParsedFile:
             errors += sorted(row_errors, key=lambda error: COLUMNS.index(error.column))
         else:
             rows.append(LegacyMemberRow(row=row, **values))
+    if not rows and not errors:
+        errors.append(RowError(None, None, _("The file has no rows below the header row.")))
     return ParsedFile(rows=tuple(rows), errors=tuple(errors))
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from onboarding import selectors, services
+from onboarding.admin.legacy_import import LegacyImportAdminMixin
 from onboarding.models import (
     ContactPerson,
     LegacyContract,
@@ -72,7 +73,7 @@ class TermsAcceptanceInline(ReadOnlyInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(LegacyImportAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "name_fi",
         "oid",
