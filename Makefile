@@ -39,7 +39,7 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --settings=tests.settings
 
 bench: install
-	$(BIN)/python -m bench
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var/db.sqlite3 var/static

@@ -27,7 +27,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -147,16 +147,22 @@ def parse_legacy_members(data: bytes, *, progress: Progress | None = None) -> Pa
     """
     try:
         records, estimate = _open(data)
-        header_row, header = _header(records)
-        columns = _columns(header, header_row)
-        if progress is not None:
-            records = iter(progress(records, None if estimate is None else estimate - 1))
-        return _validate(records, columns)
     except UnreadableFile as error:
         return ParsedFile(rows=(), errors=(RowError(error.row, None, error.message),))
+    try:
+        header_row, header = _header(records)
+        columns = _columns(header, header_row)
+        rows: Iterable[Record] = records
+        if progress is not None:
+            rows = progress(records, None if estimate is None else estimate - 1)
+        return _validate(rows, columns)
+    except UnreadableFile as error:
+        return ParsedFile(rows=(), errors=(RowError(error.row, None, error.message),))
+    finally:
+        records.close()  # an XLSX workbook is closed even when the header was wrong
 
 
-def _open(data: bytes) -> tuple[Iterator[Record], int | None]:
+def _open(data: bytes) -> tuple[Generator[Record, None, None], int | None]:
     if data.startswith(XLSX_MAGIC):
         return _xlsx_records(data)
     if data.startswith(XLS_MAGIC):
@@ -166,7 +172,7 @@ def _open(data: bytes) -> tuple[Iterator[Record], int | None]:
     return _csv_records(data)
 
 
-def _csv_records(data: bytes) -> tuple[Iterator[Record], int | None]:
+def _csv_records(data: bytes) -> tuple[Generator[Record, None, None], int | None]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -180,7 +186,7 @@ def _csv_records(data: bytes) -> tuple[Iterator[Record], int | None]:
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
-    def records() -> Iterator[Record]:
+    def records() -> Generator[Record, None, None]:
         row = 0
         try:
             for row, cells in enumerate(reader, start=1):
@@ -193,7 +199,7 @@ def _csv_records(data: bytes) -> tuple[Iterator[Record], int | None]:
     return records(), text.count("\n") + 1
 
 
-def _xlsx_records(data: bytes) -> tuple[Iterator[Record], int | None]:
+def _xlsx_records(data: bytes) -> tuple[Generator[Record, None, None], int | None]:
     import openpyxl  # imported here: only XLSX files need it, and it takes a while to load
 
     unreadable = _("The file could not be read as an Excel workbook (.xlsx).")
@@ -206,7 +212,7 @@ def _xlsx_records(data: bytes) -> tuple[Iterator[Record], int | None]:
         raise UnreadableFile(unreadable)
     sheet = workbook.worksheets[0]
 
-    def records() -> Iterator[Record]:
+    def records() -> Generator[Record, None, None]:
         try:
             # A read-only sheet yields its empty rows too, so the count is the row number.
             for row, cells in enumerate(sheet.iter_rows(values_only=True), start=1):

@@ -15,6 +15,7 @@ from pathlib import PurePath
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -130,7 +131,19 @@ class LegacyImportAdminMixin:
         if not parsed.is_valid:
             request.session.pop(SESSION_KEY, None)
             return self._preview(request, pending.get("name", ""), parsed, None, None)
-        result = legacy_members_import(rows=parsed.rows)
+        try:
+            result = legacy_members_import(rows=parsed.rows)
+        except IntegrityError:
+            # Another import created the same organisations meanwhile; nothing was written.
+            messages.error(
+                request,
+                _(
+                    "Another import changed the same organisations at the "
+                    "same time. Nothing was imported: upload the file again."
+                ),
+            )
+            request.session.pop(SESSION_KEY, None)
+            return redirect(self._import_url())
         request.session.pop(SESSION_KEY, None)
         messages.success(
             request,

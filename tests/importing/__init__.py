@@ -47,7 +47,9 @@ def lempaala_rows() -> list[dict[str, Any]]:
     """Lempäälä with two contacts and Oppimisalusta with one."""
     return [
         row(),
-        row(contact_name="Teemu Tekninen", contact_email="it@lempaala.fi", contact_role="technical"),
+        row(
+            contact_name="Teemu Tekninen", contact_email="it@lempaala.fi", contact_role="technical"
+        ),
         row(
             oid=OPPIMISALUSTA,
             name_fi="Oppimisalusta Oy",
