@@ -25,6 +25,19 @@ from onboarding.models import (
 from onboarding.models.organisations import TEST_OID_PREFIX
 
 
+class ReadOnlyAdminMixin:
+    """Records staff may read but never add, change or delete (evidence, sent emails)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class TestOrganisationFilter(admin.SimpleListFilter):
     title = _("test organisation")
     parameter_name = "test"
@@ -221,7 +234,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TermsAcceptance)
-class TermsAcceptanceAdmin(admin.ModelAdmin):
+class TermsAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Evidence: readable by staff, never added, changed or deleted here."""
 
     list_display = [
@@ -236,15 +249,6 @@ class TermsAcceptanceAdmin(admin.ModelAdmin):
     list_select_related = ["organisation", "terms_version"]
     search_fields = ["organisation__name_fi", "organisation__oid", "accepter_name"]
     date_hierarchy = "accepted_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class UserCreationForm(AdminUserCreationForm):

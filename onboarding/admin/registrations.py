@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from onboarding import services
+from onboarding.admin.core import ReadOnlyAdminMixin
 from onboarding.comparison import compare
 from onboarding.forms import DecisionForm
 from onboarding.models import OutgoingEmail, PendingRegistration, Registration
@@ -115,17 +116,8 @@ class PendingRegistrationAdmin(RegistrationAdmin):
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
+class OutgoingEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["subject", "to", "language", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "language"]
     search_fields = ["to", "subject", "key"]
     readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
