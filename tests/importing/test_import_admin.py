@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from onboarding.admin.legacy_import import SESSION_KEY
 from onboarding.models import ContactPerson, LegacyContract, Organisation
@@ -17,9 +18,10 @@ from tests.importing import LEMPAALA, csv_bytes, lempaala_rows, many_rows, row, 
 
 pytestmark = pytest.mark.django_db
 
-IMPORT = reverse("admin:onboarding_organisation_import")
-CONFIRM = reverse("admin:onboarding_organisation_import_confirm")
-CHANGELIST = reverse("admin:onboarding_organisation_changelist")
+with translation.override("en"):  # staff reading the admin in English
+    IMPORT = reverse("admin:onboarding_organisation_import")
+    CONFIRM = reverse("admin:onboarding_organisation_import_confirm")
+    CHANGELIST = reverse("admin:onboarding_organisation_changelist")
 
 
 ENGLISH = {"accept-language": "en"}  # staff may read the admin in any language; tests in English
