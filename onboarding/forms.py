@@ -157,7 +157,7 @@ class ContactForm(DescribedErrorsMixin, forms.Form):
     """One contact person. A row left wholly empty is skipped; a started one must be complete."""
 
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    email = forms.EmailField(label=_("Email address"), required=False)
+    email = forms.EmailField(label=_("Email address"), required=False, max_length=254)
     phone = PhoneNumberField(
         label=_("Phone number"),
         region="FI",

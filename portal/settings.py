@@ -157,6 +157,7 @@ STORAGES = {
 # Email: printed to the console in development.
 EMAIL_CONFIG = env.email_url_config(required("EMAIL_URL", default="consolemail://"))
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # a hung server must not hold a worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MPASSid <noreply@mpassid.fi>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CUSTOMER_SERVICE_EMAIL = env.str("CUSTOMER_SERVICE_EMAIL", default="mpass@oph.fi")
@@ -185,6 +186,7 @@ CELERY_BEAT_SCHEDULE = {
 ALLOW_TEST_ORGANISATIONS = env.bool("ALLOW_TEST_ORGANISATIONS", default=DEBUG)
 LEGACY_CONTRACTS_END = date.fromisoformat(env.str("LEGACY_CONTRACTS_END", default="2024-08-01"))
 PHONENUMBER_DEFAULT_REGION = "FI"
+SIMPLE_HISTORY_REVERT_DISABLED = True
 # How long a campaign invitation's personal link stays valid.
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=180)
 

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,16 @@ from onboarding.models import (
     User,
 )
 from onboarding.models.organisations import TEST_OID_PREFIX
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Staff read the history (who, when, what); reverting would go around the services and
+    rewrite evidence, so a historical version can be viewed but never saved back."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyAdminMixin:
@@ -86,7 +96,7 @@ class TermsAcceptanceInline(ReadOnlyInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(LegacyImportAdminMixin, SimpleHistoryAdmin):
+class OrganisationAdmin(LegacyImportAdminMixin, HistoryAdmin):
     list_display = [
         "name_fi",
         "oid",
@@ -99,7 +109,14 @@ class OrganisationAdmin(LegacyImportAdminMixin, SimpleHistoryAdmin):
     ]
     list_filter = ["kind", "membership", TestOrganisationFilter]
     search_fields = ["oid", "name_fi", "name_sv", "name_en", "business_id", "contacts__email"]
-    readonly_fields = ["created_at", "updated_at"]
+    # Membership and notified test-learner use change only through notifications and campaigns.
+    readonly_fields = [
+        "membership",
+        "test_learner_number_use",
+        "test_learner_numbers_notified_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ContactPersonInline, LegacyContractInline, TermsAcceptanceInline]
     list_per_page = 50
 
@@ -120,7 +137,7 @@ class OrganisationAdmin(LegacyImportAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(SimpleHistoryAdmin):
+class ContactPersonAdmin(HistoryAdmin):
     list_display = ["name", "email", "role", "language", "organisation", "is_active"]
     list_filter = ["role", "language", "is_active"]
     list_select_related = ["organisation"]
@@ -129,7 +146,7 @@ class ContactPersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LegacyContract)
-class LegacyContractAdmin(SimpleHistoryAdmin):
+class LegacyContractAdmin(HistoryAdmin):
     list_display = ["contract_reference", "organisation", "signed_on", "ends_on"]
     list_select_related = ["organisation"]
     search_fields = ["contract_reference", "organisation__name_fi", "organisation__oid"]

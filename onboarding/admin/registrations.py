@@ -9,10 +9,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from onboarding import services
-from onboarding.admin.core import ReadOnlyAdminMixin
+from onboarding.admin.core import HistoryAdmin, ReadOnlyAdminMixin
 from onboarding.comparison import compare
 from onboarding.forms import DecisionForm
 from onboarding.models import OutgoingEmail, PendingRegistration, Registration
@@ -28,7 +27,7 @@ DECISIONS = {
 
 
 @admin.register(Registration)
-class RegistrationAdmin(SimpleHistoryAdmin):
+class RegistrationAdmin(HistoryAdmin):
     list_display = [
         "organisation_name",
         "oid",
@@ -80,7 +79,7 @@ class RegistrationAdmin(SimpleHistoryAdmin):
                 try:
                     service(**kwargs)
                 except ValidationError as error:
-                    form.add_error(None, error)
+                    form.add_error(None, error.messages)
                 else:
                     self.message_user(request, done, messages.SUCCESS)
                     return redirect("admin:onboarding_pendingregistration_changelist")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -90,6 +91,25 @@ class Registration(models.Model):
                 | (models.Q(terms_version__isnull=False) & ~models.Q(content_sha256="")),
                 name="registration_acceptance_has_sha256",
             ),
+        ]
+        triggers = [
+            # What was submitted is evidence: only the review fields may change afterwards.
+            pgtrigger.ReadOnly(
+                name="submission_is_evidence",
+                fields=[
+                    "oid",
+                    "data",
+                    "terms_version",
+                    "content_sha256",
+                    "submitted_by",
+                    "submitted_at",
+                    "ip_address",
+                    "user_agent",
+                    "language",
+                    "submission_token",
+                ],
+            ),
+            pgtrigger.Protect(name="registrations_are_kept", operation=pgtrigger.Delete),
         ]
 
     def __str__(self) -> str:

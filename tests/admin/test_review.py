@@ -17,7 +17,13 @@ from onboarding.models import (
     Registration,
     TermsAcceptance,
 )
-from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+from tests.factories import (
+    ContactPersonFactory,
+    OrganisationFactory,
+    UserFactory,
+    backdate,
+    published_terms,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +79,7 @@ def submit(oid="1.2.246.562.10.74484103937", contacts=None, submitted_at=None, *
         meta=services.RequestMeta(ip_address="192.0.2.7", user_agent="Firefox", language="fi"),
     )
     if submitted_at:
-        Registration.objects.filter(pk=registration.pk).update(submitted_at=submitted_at)
-        registration.refresh_from_db()
+        backdate(registration, submitted_at)
     return registration
 
 

@@ -27,6 +27,7 @@ from tests.factories import (
     LegacyContractFactory,
     OrganisationFactory,
     UserFactory,
+    backdate,
     published_terms,
 )
 from tests.services.test_registration_submit import BROWSER, OID, contact, notification_data, submit
@@ -57,10 +58,7 @@ def submitted(terms: TermsVersion | None, *, days_ago: int = 3, **kwargs: Any) -
     if terms is None:
         kwargs.setdefault("data", notification_data(None))
     registration, _created = submit(terms, **kwargs)
-    Registration.objects.filter(pk=registration.pk).update(
-        submitted_at=timezone.now() - timedelta(days=days_ago)
-    )
-    registration.refresh_from_db()
+    backdate(registration, timezone.now() - timedelta(days=days_ago))
     return registration
 
 
