@@ -190,3 +190,16 @@ def campaign_report(campaign) -> CampaignReport:
         ),
         acceptances_by_day=sorted(by_day.items()),
     )
+
+
+def invitation_grants_contacts(invitation, user) -> bool:
+    """An invitation shows the organisation's contacts to the person it was sent to (signed in
+    with that verified address), while the organisation is a target of that campaign."""
+    from onboarding.models import CampaignTarget
+
+    return (
+        invitation.email in verified_emails(user)
+        and CampaignTarget.objects.filter(
+            campaign_id=invitation.campaign_id, organisation_id=invitation.organisation_id
+        ).exists()
+    )

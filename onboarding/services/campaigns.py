@@ -152,6 +152,7 @@ def _send_step(campaign, organisation, step, today: date) -> list[PlannedMessage
                 "link": invitation_url(
                     organisation_id=organisation.pk,
                     campaign_id=campaign.pk,
+                    email=recipient,
                     language=contact.language,
                 ),
             },

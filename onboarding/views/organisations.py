@@ -59,10 +59,12 @@ def registration(request, pk: int):
 
 @verified_email_required
 def invitation(request, token: str):
-    """A campaign's personal link: opens the organisation's notification, prefilled with its
-    contacts for whoever holds the link (it was sent to the organisation's contacts)."""
+    """A campaign's personal link: opens the organisation's notification. The organisation's
+    contacts are prefilled only for the person the link was sent to, signed in with that
+    address; anyone else still gets the notification, without them."""
     found = read_invitation(token)
-    if found is None:
+    organisation = found and Organisation.objects.filter(pk=found.organisation_id).first()
+    if organisation is None:
         messages.error(
             request,
             _(
@@ -71,7 +73,15 @@ def invitation(request, token: str):
             ),
         )
         return redirect("onboarding:notify_start")
-    organisation = get_object_or_404(Organisation, pk=found[0])
-    invited = set(request.session.get("invited_organisations", []))
-    request.session["invited_organisations"] = sorted(invited | {organisation.pk})
+    if selectors.invitation_grants_contacts(found, request.user):
+        invited = set(request.session.get("invited_organisations", []))
+        request.session["invited_organisations"] = sorted(invited | {organisation.pk})
+    else:
+        messages.info(
+            request,
+            _(
+                "This link was sent to another email address. To see the organisation's "
+                "current contact persons, sign in with that address."
+            ),
+        )
     return redirect("onboarding:notify", oid=organisation.oid)

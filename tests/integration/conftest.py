@@ -1,0 +1,288 @@
+"""Real services for the delivery tests: an SMTP server on a free port, a Celery worker that
+takes the project's tasks from Redis, and a way to wait for what they do.
+
+Tests that use the worker are `@pytest.mark.redis` and `django_db(transaction=True)`: the
+worker has its own database connection and sees only what the test committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import redis
+
+# celery.contrib.pytest is not a registered plugin here: these are its fixtures, and
+# `celery_app` below gives `celery_worker` the project's app instead of a test app.
+from celery.contrib.pytest import (  # noqa: F401
+    celery_includes,
+    celery_worker,
+    celery_worker_pool,
+)
+
+REDIS = "redis://127.0.0.1:6379"
+#: Redis databases of these tests, emptied before and after each: the in-process worker's
+#: broker and results, and the broker of the worker subprocesses.
+WORKER_DB = 14
+SUBPROCESS_DB = 13
+
+ACCEPTED = "250 2.0.0 Message accepted for delivery"
+DROP = "drop the connection"
+
+
+@dataclass(frozen=True)
+class Received:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+    def part(self, subtype: str) -> str:
+        body = self.message.get_body(preferencelist=(subtype,))
+        assert body is not None, f"no text/{subtype} part in {self.message['Subject']!r}"
+        assert body.get_content_type() == f"text/{subtype}"
+        return body.get_content()
+
+
+@dataclass
+class Rule:
+    answer: str  # an SMTP reply such as "451 4.3.0 Try later", or DROP
+    times: float
+    to: str | None
+
+
+class SmtpSink:
+    """An aiosmtpd handler: keeps what it accepts, and can be told to answer otherwise.
+
+    A message counts as received only when the server answers 250: a connection lost before
+    that (the client killed during a slow answer) leaves nothing behind, as on a real server.
+    """
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.delay = 0.0  # seconds before each answer: a slow server
+        self.attempts: list[tuple[list[str], str]] = []  # (recipients, answer) of every DATA
+        self._received: list[Received] = []
+        self._rules: list[Rule] = []
+        self._stalled = False
+        self._waiting = 0
+        self._lock = threading.Lock()
+
+    # Scripting the next answers.
+
+    def answer(self, reply: str, *, times: float = 1, to: str | None = None) -> None:
+        """Answer `reply` instead of 250 to the next `times` messages (to `to`, if given)."""
+        with self._lock:
+            self._rules.append(Rule(reply, times, to))
+
+    def drop(self, *, times: float = 1, to: str | None = None) -> None:
+        """Close the connection, without an answer, after the next messages' data."""
+        self.answer(DROP, times=times, to=to)
+
+    def stall(self) -> None:
+        """Hold every next message without an answer until `release()`."""
+        self._stalled = True
+
+    def release(self) -> None:
+        self._stalled = False
+
+    # What arrived.
+
+    @property
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    @property
+    def waiting(self) -> int:
+        """Messages held by `stall()` whose sender is still connected."""
+        return self._waiting
+
+    def recipients(self) -> Counter[str]:
+        return Counter(r for message in self.received for r in message.recipients)
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.received if address in m.recipients]
+
+    # The aiosmtpd hook.
+
+    def _scripted(self, recipients: list[str]) -> str | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.times > 0 and (rule.to is None or rule.to in recipients):
+                    rule.times -= 1
+                    return rule.answer
+        return None
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        recipients = list(envelope.rcpt_tos)
+        answer = self._scripted(recipients) or ACCEPTED
+        with self._lock:
+            self.attempts.append((recipients, answer))
+        if answer == DROP:
+            server.transport.abort()
+            return "421 4.4.2 Connection dropped"  # never reaches the client
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self._stalled:
+            self._waiting += 1
+            try:
+                while self._stalled:  # cancelled when the client goes away
+                    await asyncio.sleep(0.02)
+            finally:
+                self._waiting -= 1
+        if answer == ACCEPTED:
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            with self._lock:
+                self._received.append(Received(envelope.mail_from, recipients, message))
+        return answer
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    sink.port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        sink.release()
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server: SmtpSink) -> SmtpSink:
+    """Django's email, in this process and its worker threads, goes to `smtp_server`."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    return smtp_server
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., Any]:
+    """Poll `condition` until it returns something true, and return that; fail after
+    `timeout` seconds with `what` and, if given, `explain()` (e.g. a worker's log)."""
+
+    def wait_until(
+        condition: Callable[[], Any],
+        what: str,
+        *,
+        timeout: float = 60,
+        explain: Callable[[], str] | None = None,
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                detail = f"\n{explain()}" if explain else ""
+                pytest.fail(f"waited {timeout:.0f} s for: {what}{detail}")
+            time.sleep(0.05)
+
+    return wait_until
+
+
+def flush_redis(*databases: int) -> None:
+    for number in databases:
+        with redis.Redis.from_url(f"{REDIS}/{number}") as client:
+            client.flushdb()
+
+
+def queue_length(database: int, queue: str = "celery") -> int:
+    with redis.Redis.from_url(f"{REDIS}/{database}") as client:
+        return client.llen(queue)
+
+
+def _drop_connections(app) -> None:
+    """Forget the broker pools and result backend made with the previous configuration."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
+    app._backend_cache = None
+    vars(app._local).pop("backend", None)
+
+
+@contextmanager
+def project_app_configured(config: dict[str, Any]):
+    """The project's Celery app with `config`, and as it was again afterwards."""
+    from portal.celery import app
+
+    before = {key: app.conf[key] for key in config}
+    app.conf.update(config)
+    _drop_connections(app)
+    try:
+        yield app
+    finally:
+        app.conf.update(before)
+        _drop_connections(app)
+
+
+@pytest.fixture
+def celery_config() -> dict[str, Any]:
+    return {
+        "broker_url": f"{REDIS}/{WORKER_DB}",
+        "result_backend": f"{REDIS}/{WORKER_DB}",
+        "task_always_eager": False,
+        "worker_hijack_root_logger": False,
+    }
+
+
+@pytest.fixture
+def celery_app(celery_config: dict[str, Any]):
+    """The project's app (its tasks, acks_late, settings) on the test Redis databases.
+
+    Overrides celery.contrib.pytest's `celery_app`, which would be a bare test app."""
+    flush_redis(WORKER_DB, SUBPROCESS_DB)
+    try:
+        with project_app_configured(celery_config) as app:
+            yield app
+    finally:
+        flush_redis(WORKER_DB, SUBPROCESS_DB)
+
+
+@pytest.fixture
+def celery_worker_parameters() -> dict[str, Any]:
+    # No celery.ping task in the project; the worker is ready when its consumer is.
+    return {"perform_ping_check": False, "shutdown_timeout": 30}
+
+
+@pytest.fixture
+def published_tasks():
+    """(task name, task id, retries) of every task published while the test runs, by the
+    test or by the worker (a retry is published again under the same id)."""
+    from celery.signals import after_task_publish
+
+    published: list[tuple[str, str, int]] = []
+
+    def record(sender=None, headers=None, **kwargs):
+        published.append((sender, headers["id"], headers.get("retries", 0)))
+
+    after_task_publish.connect(record, weak=False)
+    yield published
+    after_task_publish.disconnect(record)
