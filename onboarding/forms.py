@@ -88,12 +88,18 @@ class NotificationForm(DescribedErrorsMixin, forms.Form):
         label=_("I accept the terms of use shown above on behalf of the organisation."),
         required=False,
     )
-    accepter_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
+    accepter_name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     accepter_title = forms.CharField(
         label=_("Your title"),
         max_length=200,
         required=False,
         help_text=_("For example Director of Education."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     authority_confirmed = forms.BooleanField(
         label=_("I confirm that I may bind the organisation to these terms."), required=False

@@ -113,7 +113,18 @@ def campaign_candidates(campaign) -> QuerySet[Organisation]:
         candidates = Organisation.objects.filter(membership=Organisation.Membership.LEGACY_CONTRACT)
     else:
         candidates = members_in_force()
-    return candidates.exclude(acceptances__terms_version=campaign.terms_version)
+    return candidates.exclude(pk__in=_accepted_campaign(campaign).values("organisation_id"))
+
+
+def _accepted_campaign(campaign) -> QuerySet[TermsAcceptance]:
+    """Acceptances that answer a campaign: of its version, or of a later one."""
+    return TermsAcceptance.objects.filter(
+        terms_version__effective_from__gte=campaign.terms_version.effective_from
+    )
+
+
+def has_accepted(organisation, campaign) -> bool:
+    return _accepted_campaign(campaign).filter(organisation=organisation).exists()
 
 
 def campaign_pending_targets(campaign) -> QuerySet:
@@ -123,20 +134,21 @@ def campaign_pending_targets(campaign) -> QuerySet:
 
     return (
         CampaignTarget.objects.filter(campaign=campaign, lapsed_at__isnull=True)
-        .exclude(
-            organisation__acceptances__terms_version__effective_from__gte=(
-                campaign.terms_version.effective_from
-            )
-        )
+        .exclude(organisation_id__in=_accepted_campaign(campaign).values("organisation_id"))
         .select_related("organisation")
         .order_by("organisation__name_fi")
     )
 
 
-def administrative_contacts(organisation) -> QuerySet[ContactPerson]:
-    return organisation.contacts.filter(
+def administrative_contacts_all() -> QuerySet[ContactPerson]:
+    """Active administrative contacts: who is asked to act for an organisation."""
+    return ContactPerson.objects.filter(
         is_active=True, role=ContactPerson.Role.ADMINISTRATIVE
     ).order_by("email")
+
+
+def administrative_contacts(organisation) -> QuerySet[ContactPerson]:
+    return administrative_contacts_all().filter(organisation=organisation)
 
 
 @dataclass(frozen=True)
@@ -158,11 +170,14 @@ def campaign_report(campaign) -> CampaignReport:
     targets = dict(
         CampaignTarget.objects.filter(campaign=campaign).values_list("organisation_id", "lapsed_at")
     )
-    accepted = dict(
-        TermsAcceptance.objects.filter(
-            terms_version=campaign.terms_version, organisation_id__in=list(targets)
-        ).values_list("organisation_id", "accepted_at")
-    )
+    accepted: dict[int, object] = {}
+    for organisation_id, accepted_at in (
+        _accepted_campaign(campaign)
+        .filter(organisation_id__in=list(targets))
+        .order_by("-accepted_at")
+        .values_list("organisation_id", "accepted_at")
+    ):
+        accepted[organisation_id] = accepted_at  # the earliest wins
     accepted_days = sorted(timezone.localdate(at) for at in accepted.values())
     on_time = sum(1 for day in accepted_days if day <= campaign.deadline)
     lapsed = sum(1 for org, at in targets.items() if at is not None and org not in accepted)

@@ -22,6 +22,12 @@ from onboarding.models import AcceptanceCampaign, ContactPerson, TermsVersion
 from onboarding.services.campaigns import campaign_create, campaign_launch
 
 
+def spreadsheet_safe(cells: list[str]) -> list[str]:
+    """Names come from what people typed: a cell starting with = + - @ would run as a formula
+    in Excel, so it is kept as text."""
+    return [f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]
+
+
 class OffsetsField(forms.CharField):
     """Reminder days as staff type them: "60, 30, 14, 7, 1"."""
 
@@ -168,7 +174,10 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
     def pending_csv(self, request, pk: int):
         """Who is pending, with their contacts: one row per contact person."""
         campaign = get_object_or_404(AcceptanceCampaign, pk=pk)
-        if not self.has_view_permission(request, campaign):
+        if not (
+            self.has_view_permission(request, campaign)
+            and request.user.has_perm("onboarding.view_contactperson")
+        ):
             raise PermissionDenied
         organisations = [t.organisation for t in selectors.campaign_pending_targets(campaign)]
         contacts = (
@@ -199,29 +208,24 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
             organisation = contact.organisation
             listed.add(organisation.pk)
             writer.writerow(
-                [
-                    organisation.oid,
-                    organisation.name_fi,
-                    organisation.membership,
-                    contact.name,
-                    contact.email,
-                    contact.role,
-                    str(contact.phone or ""),
-                    contact.language,
-                ]
-            )
-        for organisation in organisations:
-            if organisation.pk not in listed:
-                writer.writerow(
+                spreadsheet_safe(
                     [
                         organisation.oid,
                         organisation.name_fi,
                         organisation.membership,
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
+                        contact.name,
+                        contact.email,
+                        contact.role,
+                        str(contact.phone or ""),
+                        contact.language,
                     ]
+                )
+            )
+        for organisation in organisations:
+            if organisation.pk not in listed:
+                writer.writerow(
+                    spreadsheet_safe(
+                        [organisation.oid, organisation.name_fi, organisation.membership] + [""] * 5
+                    )
                 )
         return response

@@ -104,6 +104,11 @@ class TermsVersion(models.Model):
     def text(self) -> str:
         return localised(self, "text")
 
+    def shown_language(self, language: str) -> str:
+        """The language the text is shown in: the one asked for, or Finnish when that text
+        is missing (English is optional)."""
+        return language if getattr(self, f"text_{language}", "") else "fi"
+
     @property
     def change_summary(self) -> str:
         return localised(self, "change_summary")

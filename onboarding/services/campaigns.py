@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,9 @@ from onboarding import selectors
 from onboarding.emails import queue_email
 from onboarding.invitations import invitation_url
 from onboarding.models import AcceptanceCampaign, CampaignTarget, Organisation, Reminder
+
+logger = logging.getLogger(__name__)
+MAX_OFFSET_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,10 @@ def campaign_create(
         raise ValidationError(_("Only a published terms version can be asked for."))
     if deadline <= timezone.localdate():
         raise ValidationError(_("The deadline must be in the future."))
-    if any(o <= 0 for o in campaign.reminder_offsets):
-        raise ValidationError(_("Reminder days must be positive numbers."))
+    if any(not 1 <= o <= MAX_OFFSET_DAYS for o in campaign.reminder_offsets):
+        raise ValidationError(
+            _("Reminder days must be between 1 and %(max)s.") % {"max": MAX_OFFSET_DAYS}
+        )
     campaign.full_clean()
     campaign.save()
     return campaign
@@ -46,24 +53,55 @@ def campaign_create(
 
 def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> int:
     """Fix the campaign's targets and invite each target's administrative contacts with a
-    personal link. Launching twice does nothing the second time. Returns the target count."""
+    personal link. Returns the number of targets.
+
+    The targets are committed first and each organisation's invitations in a transaction of
+    their own; launching again (or the next daily run) sends any invitation a crash left out.
+    """
     today = today or timezone.localdate()
     with transaction.atomic():
-        campaign = AcceptanceCampaign.objects.select_for_update().get(pk=campaign_id)
-        if campaign.is_launched:
-            return campaign.targets_set.count()
-        if campaign.deadline <= today:
-            raise ValidationError(_("The deadline must be in the future."))
-        organisations = list(selectors.campaign_candidates(campaign).distinct())
-        CampaignTarget.objects.bulk_create(
-            [CampaignTarget(campaign=campaign, organisation=o) for o in organisations]
+        campaign = (
+            AcceptanceCampaign.objects.select_for_update()
+            .select_related("terms_version")
+            .get(pk=campaign_id)
         )
-        campaign.launched_at = timezone.now()
-        campaign.launched_by = by
-        campaign.save(update_fields=["launched_at", "launched_by"])
-    for organisation in organisations:
-        _send_step(campaign, organisation, Reminder.INVITATION, today)
-    return len(organisations)
+        if not campaign.is_launched:
+            _check_launchable(campaign, today)
+            organisations = list(selectors.campaign_candidates(campaign).distinct())
+            CampaignTarget.objects.bulk_create(
+                [CampaignTarget(campaign=campaign, organisation=o) for o in organisations]
+            )
+            campaign.launched_at = timezone.now()
+            campaign.launched_by = by
+            campaign.save(update_fields=["launched_at", "launched_by"])
+    _send_missing_invitations(campaign, today)
+    return campaign.targets_set.count()
+
+
+def _check_launchable(campaign: AcceptanceCampaign, today: date) -> None:
+    if campaign.deadline <= today:
+        raise ValidationError(_("The deadline must be in the future."))
+    if campaign.terms_version != selectors.current_terms(on=today):
+        raise ValidationError(
+            _(
+                "Version %(version)s is not the version in force, so it cannot be accepted yet: "
+                "launch the campaign once it takes effect (%(date)s)."
+            )
+            % {
+                "version": campaign.terms_version.version,
+                "date": campaign.terms_version.effective_from.strftime("%-d.%-m.%Y"),
+            }
+        )
+
+
+def _send_missing_invitations(campaign: AcceptanceCampaign, today: date) -> list:
+    invited = Reminder.objects.filter(
+        campaign=campaign, organisation=OuterRef("organisation"), step=Reminder.INVITATION
+    )
+    sent = []
+    for target in selectors.campaign_pending_targets(campaign).filter(~Exists(invited)):
+        sent += _send_step(campaign, target.organisation, Reminder.INVITATION, today)
+    return sent
 
 
 def due_step(campaign: AcceptanceCampaign, today: date) -> str | None:
@@ -90,12 +128,20 @@ def reminders_send_due(*, today: date | None = None, dry_run: bool = False) -> l
         launched_at__isnull=False, lapsed_at__isnull=True
     ).select_related("terms_version")
     for campaign in campaigns:
-        if today > campaign.deadline:
-            planned += campaign_lapse(campaign_id=campaign.pk, today=today, dry_run=dry_run)
-            continue
-        step = due_step(campaign, today)
-        if step is None:
-            continue
+        try:
+            planned += _campaign_due(campaign, today, dry_run)
+        except Exception:
+            # One broken campaign must not stop the others' reminders; it is logged for staff.
+            logger.exception("Campaign %s: sending what is due on %s failed", campaign.pk, today)
+    return planned
+
+
+def _campaign_due(campaign: AcceptanceCampaign, today: date, dry_run: bool) -> list:
+    if today > campaign.deadline:
+        return campaign_lapse(campaign_id=campaign.pk, today=today, dry_run=dry_run)
+    planned = [] if dry_run else _send_missing_invitations(campaign, today)
+    step = due_step(campaign, today)
+    if step is not None:
         for target in selectors.campaign_pending_targets(campaign):
             planned += _plan_or_send(campaign, target.organisation, step, dry_run, today)
     return planned
@@ -190,7 +236,9 @@ def campaign_lapse(
             continue
         with transaction.atomic():
             locked = CampaignTarget.objects.select_for_update().get(pk=target.pk)
-            if locked.lapsed_at is not None:
+            # Lock the organisation and look again: an approval may have just accepted.
+            organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+            if locked.lapsed_at is not None or selectors.has_accepted(organisation, campaign):
                 continue
             locked.lapsed_at = timezone.now()
             locked.save(update_fields=["lapsed_at"])
@@ -210,6 +258,7 @@ def campaign_lapse(
 
 def _queue_staff_summary(campaign, lapsed_names: list[str]) -> None:
     staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    report = selectors.campaign_report(campaign)
     for user in staff:
         queue_email(
             key=f"campaign-summary:{campaign.pk}:{user.email.lower()}",
@@ -219,6 +268,6 @@ def _queue_staff_summary(campaign, lapsed_names: list[str]) -> None:
             context={
                 "campaign": campaign,
                 "lapsed": sorted(lapsed_names),
-                "report": selectors.campaign_report(campaign),
+                "report": report,
             },
         )

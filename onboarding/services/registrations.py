@@ -129,6 +129,18 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
     other is told it was already decided, so one acceptance and one email result.
     """
     registration = _lock_pending(registration_id)
+    newer = Registration.objects.filter(
+        oid=registration.oid,
+        status=Registration.Status.APPROVED,
+        submitted_at__gt=registration.submitted_at,
+    )
+    if newer.exists():
+        raise ValidationError(
+            _(
+                "A newer notification of this organisation is already approved: approving this "
+                "older one would undo it. Reject it or ask for changes instead."
+            )
+        )
     submitted = registration.data["organisation"]
     # get_or_create first, then lock: two approvals of the same new organisation meet on
     # the unique OID instead of both inserting it.

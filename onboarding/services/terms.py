@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,8 +36,11 @@ def terms_announce_changes(*, terms_version: TermsVersion) -> int:
     from onboarding.emails import queue_email
 
     count = 0
-    for organisation in selectors.members_in_force().prefetch_related("contacts"):
-        for contact in selectors.administrative_contacts(organisation):
+    members = selectors.members_in_force().prefetch_related(
+        Prefetch("contacts", queryset=selectors.administrative_contacts_all(), to_attr="admins")
+    )
+    for organisation in members:
+        for contact in organisation.admins:
             with transaction.atomic():
                 queue_email(
                     key=f"terms-changed:{terms_version.pk}:{organisation.pk}:{contact.email.lower()}",

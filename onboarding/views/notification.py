@@ -142,6 +142,7 @@ def notify(request, oid: str):
             "form": form,
             "formset": formset,
             "terms": terms if asks_acceptance else None,
+            "terms_language": terms.shown_language(active_language()) if terms else "fi",
             "token": token,
             "errors": errors,
         },
@@ -229,7 +230,7 @@ def notify_submit(request, oid: str):
             meta=services.RequestMeta(
                 ip_address=get_adapter(request).get_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                language=active_language(),
+                language=terms.shown_language(active_language()) if terms else active_language(),
             ),
         )
     except ValidationError as error:

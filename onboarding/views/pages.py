@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from onboarding import selectors
+from onboarding.localised import active_language
 from onboarding.models import TermsVersion
 
 
@@ -13,7 +14,11 @@ def home(request):
 
 def terms(request):
     current = selectors.current_terms()
-    versions = selectors.published_terms()
+    versions = list(selectors.published_terms())
+    language = active_language()
+    for version in [current, *versions]:
+        if version is not None:
+            version.shown_lang = version.shown_language(language)  # for lang="" (WCAG 3.1.2)
     return render(
         request,
         "onboarding/terms.html",

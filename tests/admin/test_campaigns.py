@@ -166,3 +166,13 @@ def test_publishing_a_minor_version_tells_members_what_changed(admin_client):
     told = OutgoingEmail.objects.get(key__startswith="terms-changed:")
     assert (told.to, told.language) == ("hallinto@jasen.fi", "sv")
     assert "Ny kontaktadress." in told.body_text
+
+
+def test_the_csv_keeps_typed_formulas_as_text(admin_client, launched):
+    from onboarding.models import ContactPerson
+
+    ContactPerson.objects.filter(email="admin0@koulu.fi").update(name='=HYPERLINK("x")')
+    response = admin_client.get(
+        reverse("admin:onboarding_acceptancecampaign_pending_csv", args=[launched.pk])
+    )
+    assert "'=HYPERLINK" in response.content.decode("utf-8-sig")

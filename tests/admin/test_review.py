@@ -223,3 +223,45 @@ def test_review_lists_cost_the_same_queries_for_many_rows(
         submit(oid=f"1.2.246.562.10.{n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get(url)
+
+
+def test_a_historical_version_can_be_read_but_not_saved_back(admin_client):
+    registration = submit()
+    admin_client.post(
+        reverse("admin:onboarding_registration_change", args=[registration.pk]),
+        {"decision": "reject", "reason": "Väärä OID"},
+    )
+    version = registration.history.earliest()
+    url = reverse(
+        "admin:onboarding_registration_simple_history", args=[registration.pk, version.history_id]
+    )
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, {"status": "submitted", "oid": "1.2.246.562.10.9"})
+    assert response.status_code == 403
+    registration.refresh_from_db()
+    assert (registration.status, registration.oid) == ("rejected", "1.2.246.562.10.74484103937")
+
+
+def test_the_database_keeps_what_was_submitted(admin_client):
+    from django.db import ProgrammingError, transaction
+
+    registration = submit()
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        Registration.objects.filter(pk=registration.pk).update(data={"forged": True})
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        Registration.objects.filter(pk=registration.pk).delete()
+    Registration.objects.filter(pk=registration.pk).update(decision_reason="ok")
+
+
+def test_an_older_notification_cannot_undo_a_newer_approved_one(admin_client):
+    older = submit(submitted_at=timezone.now() - timedelta(days=2))
+    newer = submit()
+    services.registration_approve(registration_id=newer.pk, reviewer=UserFactory(is_staff=True))
+    response = admin_client.post(
+        reverse("admin:onboarding_registration_change", args=[older.pk]), {"decision": "approve"}
+    )
+    assert "A newer notification of this organisation is already approved" in (
+        response.content.decode()
+    )
+    older.refresh_from_db()
+    assert older.is_pending

@@ -75,3 +75,14 @@ def test_send_reminders_for_a_date_prints_what_it_sends_and_a_dry_run_sends_noth
 def test_send_reminders_refuses_a_bad_date():
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         run("send_reminders", "--date", "eilen")
+
+
+def test_a_future_date_never_lapses_a_campaign_ahead_of_time(member):
+    published_terms(version="2024-1")
+    run("start_campaign", "2024-1", "--deadline", DEADLINE.isoformat(), "--targets", "legacy")
+    after = (DEADLINE + timedelta(days=1)).isoformat()
+    with pytest.raises(CommandError, match="before their deadline"):
+        run("send_reminders", "--date", after)
+    member.refresh_from_db()
+    assert member.membership == "legacy_contract"
+    assert "step lapsed" in run("send_reminders", "--date", after, "--dry-run")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+import kombu.pools
 import pytest
 import redis
 
@@ -46,6 +48,11 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        # A long encoded subject is folded right after "Subject:"; readers drop the space.
+        return str(self.message["Subject"]).strip()
 
     def part(self, subtype: str) -> str:
         body = self.message.get_body(preferencelist=(subtype,))
@@ -218,10 +225,12 @@ def queue_length(database: int, queue: str = "celery") -> int:
 
 
 def _drop_connections(app) -> None:
-    """Forget the broker pools and result backend made with the previous configuration."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Forget the broker pools and result backend made with the previous configuration.
+
+    The pools live in kombu's process-wide registry, keyed by broker URL: a pool closed and
+    left there would refuse the next test's messages."""
+    kombu.pools.reset()
+    app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
     app._backend_cache = None
@@ -230,16 +239,25 @@ def _drop_connections(app) -> None:
 
 @contextmanager
 def project_app_configured(config: dict[str, Any]):
-    """The project's Celery app with `config`, and as it was again afterwards."""
+    """The project's Celery app with `config`, and as it was again afterwards.
+
+    Celery reads the broker from the CELERY_BROKER_URL environment variable before its
+    configuration, and tests/settings.py sets that variable: it is switched too."""
     from portal.celery import app
 
     before = {key: app.conf[key] for key in config}
+    environ_before = os.environ.get("CELERY_BROKER_URL")
     app.conf.update(config)
+    os.environ["CELERY_BROKER_URL"] = config["broker_url"]
     _drop_connections(app)
     try:
         yield app
     finally:
         app.conf.update(before)
+        if environ_before is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = environ_before
         _drop_connections(app)
 
 

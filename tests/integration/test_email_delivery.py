@@ -69,10 +69,10 @@ def test_a_notifications_receipt_and_reviews_each_arrive_once_with_text_and_html
         [received] = smtp.to(outgoing.to)
         assert received.recipients == [outgoing.to]
         assert received.message["To"] == outgoing.to
-        assert received.message["Subject"] == outgoing.subject
+        assert received.subject == outgoing.subject
         assert received.message.get_content_type() == "multipart/alternative"
-        assert received.part("plain").strip() == outgoing.body_text.strip()
-        assert received.part("html").strip() == outgoing.body_html.strip()
+        assert received.part("plain").splitlines() == outgoing.body_text.splitlines()
+        assert received.part("html").splitlines() == outgoing.body_html.splitlines()
         outgoing.refresh_from_db()
         assert (outgoing.status, outgoing.attempts, outgoing.last_error) == ("sent", 1, "")
         assert outgoing.sent_at is not None

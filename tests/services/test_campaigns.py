@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -170,7 +170,9 @@ def test_staff_get_one_summary_when_the_campaign_closes(campaign):
 
 
 def test_a_re_acceptance_campaign_asks_every_member(terms):
-    newer = published_terms(version="2025-1", requires_reacceptance=True)
+    newer = published_terms(
+        version="2025-1", requires_reacceptance=True, effective_from=date(2025, 1, 1)
+    )
     accepted = TermsAcceptanceFactory(terms_version=terms).organisation
     ContactPersonFactory(organisation=accepted, email="member@koulu.fi")
     legacy_member("Vanha", "vanha@koulu.fi")
@@ -184,3 +186,43 @@ def test_a_campaign_needs_published_terms_a_future_deadline_and_positive_days(te
         campaign_create(terms_version=terms, deadline=TODAY, targets="legacy")
     with pytest.raises(ValidationError):
         campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy", offsets=[7, 0])
+
+
+def test_a_version_not_yet_in_force_cannot_be_launched(terms):
+    future = published_terms(version="2099-1", effective_from=TODAY + timedelta(days=30))
+    campaign = campaign_create(terms_version=future, deadline=DEADLINE, targets="members")
+    with pytest.raises(ValidationError, match="not the version in force"):
+        campaign_launch(campaign_id=campaign.pk)
+
+
+def test_an_invitation_lost_in_a_crash_is_sent_by_the_next_run(campaign, monkeypatch):
+    from onboarding.services import campaigns as module
+
+    legacy_member("Eka", "eka@koulu.fi")
+    legacy_member("Toka", "toka@koulu.fi")
+    real = module._send_step
+    calls = []
+
+    def crash_on_second(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise ConnectionError("worker lost")
+        return real(*args)
+
+    monkeypatch.setattr(module, "_send_step", crash_on_second)
+    with pytest.raises(ConnectionError):
+        campaign_launch(campaign_id=campaign.pk)
+    monkeypatch.setattr(module, "_send_step", real)
+    assert Reminder.objects.count() == 1
+    reminders_send_due(today=TODAY)
+    assert sorted(r for _s, r in steps_sent()) == ["eka@koulu.fi", "toka@koulu.fi"]
+
+
+def test_an_organisation_that_accepted_a_later_version_is_not_pending(campaign, terms):
+    member = legacy_member("Edellä", "e@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    later = published_terms(version="2030-1", effective_from=date(2025, 6, 1))
+    TermsAcceptanceFactory(organisation=member, terms_version=later)
+    assert reminders_send_due(today=DEADLINE - timedelta(days=30)) == []
+    report = selectors.campaign_report(campaign)
+    assert (report.pending, report.accepted_on_time) == (0, 1)

@@ -387,3 +387,19 @@ def test_a_person_whose_email_is_unverified_is_sent_to_verify_it(client):
     response = client.get("/en/notify/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_email_verification_sent"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("contacts-0-email", "a" * 250 + "@koulu.fi"),
+        ("name_fi", "x" * 300),
+        ("contacts-TOTAL_FORMS", "many"),
+        ("kind", "school"),
+    ],
+)
+def test_odd_input_gets_an_answer_never_a_server_error(client, person, terms, field, value):
+    response = client.post(
+        FORM, valid_post(token_on(client.get(FORM).content.decode()), **{field: value})
+    )
+    assert response.status_code in (200, 400)

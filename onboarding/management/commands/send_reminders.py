@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from onboarding.models import AcceptanceCampaign
 from onboarding.services.campaigns import reminders_send_due
 
 
@@ -19,6 +21,16 @@ class Command(BaseCommand):
             today = date.fromisoformat(options["date"]) if options["date"] else None
         except ValueError as error:
             raise CommandError(f"--date must be YYYY-MM-DD: {error}") from error
+        if today and today > timezone.localdate() and not options["dry_run"]:
+            early = AcceptanceCampaign.objects.filter(
+                launched_at__isnull=False, lapsed_at__isnull=True, deadline__lt=today
+            ).exclude(deadline__lt=timezone.localdate())
+            if early.exists():
+                # Lapsing is final for the organisations: never ahead of the real calendar.
+                raise CommandError(
+                    f"{today} would lapse campaign(s) {sorted(c.pk for c in early)} before "
+                    "their deadline has passed; use --dry-run to see what would happen."
+                )
         planned = reminders_send_due(today=today, dry_run=options["dry_run"])
         verb = "would send" if options["dry_run"] else "sent"
         for message in planned:
