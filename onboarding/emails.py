@@ -3,6 +3,7 @@ event that causes them, and sent by a Celery task after the transaction commits.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.conf import settings
@@ -38,7 +39,7 @@ def queue_email(*, key: str, to: str, language: str, template: str, context: dic
     language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
     subject, text, html = render_email(template, context, language)
     email, created = OutgoingEmail.objects.get_or_create(
-        key=key[:200],
+        key=_fit(key),
         defaults={
             "to": to,
             "language": language,
@@ -50,6 +51,14 @@ def queue_email(*, key: str, to: str, language: str, template: str, context: dic
     if created:
         transaction.on_commit(lambda: _enqueue(email.pk))
     return email
+
+
+def _fit(key: str) -> str:
+    """Keys name the event and the recipient; a long one keeps its start and a hash of the
+    whole, so two different keys never collapse into one."""
+    if len(key) <= 200:
+        return key
+    return f"{key[:135]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _enqueue(email_id: int) -> None:

@@ -22,7 +22,6 @@ from onboarding.models import (
     TermsVersion,
     User,
 )
-from onboarding.models.organisations import TEST_OID_PREFIX
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -57,9 +56,9 @@ class TestOrganisationFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(oid__startswith=TEST_OID_PREFIX)
+            return queryset.test()
         if self.value() == "no":
-            return queryset.exclude(oid__startswith=TEST_OID_PREFIX)
+            return queryset.real()
         return queryset
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from onboarding import services
+from onboarding import selectors, services
 from onboarding.admin.core import HistoryAdmin, ReadOnlyAdminMixin
 from onboarding.comparison import compare
 from onboarding.forms import DecisionForm
@@ -111,7 +111,7 @@ class PendingRegistrationAdmin(RegistrationAdmin):
     date_hierarchy = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(status=Registration.Status.SUBMITTED)
+        return super().get_queryset(request).filter(pk__in=selectors.pending_registrations())
 
 
 @admin.register(OutgoingEmail)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from onboarding.models import OutgoingEmail
@@ -36,6 +37,7 @@ def outgoing_email_send(*, email_id: int) -> OutgoingEmail:
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
     email.attempts += 1
+    email.last_attempt_at = timezone.now()
     try:
         message.send(fail_silently=False)
     except Exception as error:  # recorded and retried (or failed), never swallowed
@@ -46,7 +48,7 @@ def outgoing_email_send(*, email_id: int) -> OutgoingEmail:
         email.status = OutgoingEmail.Status.SENT
         email.sent_at = timezone.now()
         email.last_error = ""
-    email.save(update_fields=["status", "attempts", "last_error", "sent_at"])
+    email.save(update_fields=["status", "attempts", "last_error", "sent_at", "last_attempt_at"])
     return email
 
 
@@ -57,12 +59,17 @@ def outgoing_email_give_up(*, email_id: int) -> None:
     )
 
 
+RETRY_LOST_AFTER = timedelta(hours=2)  # longer than the longest retry countdown (1 h)
+
+
 def outgoing_emails_stranded(*, older_than: timedelta = timedelta(minutes=15)) -> list[int]:
-    """Queued emails never tried: their task was lost, so nobody would ever send them."""
+    """Queued emails whose task was lost (never tried, or a retry that never came): nobody
+    would ever send them otherwise."""
+    now = timezone.now()
+    never_tried = Q(attempts=0, created_at__lt=now - older_than)
+    retry_lost = Q(attempts__gt=0, last_attempt_at__lt=now - max(older_than, RETRY_LOST_AFTER))
     return list(
-        OutgoingEmail.objects.filter(
-            status=OutgoingEmail.Status.QUEUED,
-            attempts=0,
-            created_at__lt=timezone.now() - older_than,
-        ).values_list("pk", flat=True)
+        OutgoingEmail.objects.filter(never_tried | retry_lost, status=OutgoingEmail.Status.QUEUED)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
     )

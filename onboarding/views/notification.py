@@ -20,9 +20,9 @@ from onboarding.identifiers import validate_organisation_oid
 from onboarding.localised import active_language
 from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
 from onboarding.models.organisations import Language
+from onboarding.services.registrations import ORGANISATION_FIELDS
 from onboarding.views.errors import error_summary
 
-ORGANISATION_FIELDS = ("name_fi", "name_sv", "name_en", "business_id", "kind")
 DECLARATION_FIELDS = (
     "learner_numbers_confirmed",
     "uses_test_learner_numbers",

@@ -245,3 +245,26 @@ def test_the_task_does_not_retry_a_permanent_refusal(smtp):
     result = send_outgoing_email.apply(args=[email.pk])
     assert result.get() == OutgoingEmail.Status.FAILED
     assert stored(email).attempts == 1
+
+
+def test_an_email_whose_retry_never_came_is_picked_up_again():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onboarding.models import OutgoingEmail
+    from onboarding.services.outgoing_emails import outgoing_emails_stranded
+
+    def queued(key, **fields):
+        return OutgoingEmail.objects.create(
+            key=key, to="a@koulu.fi", language="fi", subject="s", body_text="t", **fields
+        )
+
+    long_ago = timezone.now() - timedelta(hours=3)
+    lost_retry = queued("lost", attempts=2, last_attempt_at=long_ago, last_error="451")
+    waiting_retry = queued("waiting", attempts=1, last_attempt_at=timezone.now())
+    never_tried = queued("never")
+    OutgoingEmail.objects.filter(pk=never_tried.pk).update(created_at=long_ago)
+    queued("failed", status="failed", attempts=1, last_attempt_at=long_ago)
+    assert set(outgoing_emails_stranded()) == {lost_retry.pk, never_tried.pk}
+    assert waiting_retry.pk not in outgoing_emails_stranded()
