@@ -4,6 +4,7 @@ Tests run on PostgreSQL (DATABASE_URL, else postgres@127.0.0.1:5432), never on S
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mpassid_portal")
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
@@ -24,3 +25,5 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
 # The live server's thread must not keep connections open past a test (database teardown).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Uploads waiting for confirmation go to a temporary folder, not the developer's var/.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="mpassid-test-media-")

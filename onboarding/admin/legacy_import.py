@@ -1,20 +1,20 @@
 """Import of legacy members in the admin: upload → preview (a dry run) → confirm.
 
-The uploaded bytes wait in the session (base64) between the preview and the confirmation, under
-a random token that the confirmation form carries; the confirmation checks the file again and
-imports it in one transaction. Staff need the permission to add organisations.
+The uploaded file waits in the media storage (its name in the session) between the preview
+and the confirmation, under a random token that the confirmation form carries; the
+confirmation checks the file again and imports it in one transaction. Staff need the permission to add organisations.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 from pathlib import PurePath
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -96,11 +96,8 @@ class LegacyImportAdminMixin:
             if parsed.is_valid:
                 result = legacy_members_import(rows=parsed.rows, dry_run=True)
                 token = secrets.token_urlsafe(16)
-                request.session[SESSION_KEY] = {
-                    "token": token,
-                    "name": upload.name,
-                    "data": base64.b64encode(data).decode("ascii"),
-                }
+                path = default_storage.save(f"imports/{token}.upload", ContentFile(data))
+                request.session[SESSION_KEY] = {"token": token, "name": upload.name, "path": path}
             return self._preview(request, upload.name, parsed, result, token)
         context = {
             **self._import_context(request, _("Import legacy members")),
@@ -122,8 +119,10 @@ class LegacyImportAdminMixin:
             )
             return redirect(self._import_url())
         try:
-            data = base64.b64decode(pending["data"], validate=True)
-        except (KeyError, binascii.Error):
+            with default_storage.open(pending["path"], "rb") as stored:
+                data = stored.read()
+            default_storage.delete(pending["path"])
+        except (KeyError, OSError):
             request.session.pop(SESSION_KEY, None)
             messages.error(request, _("The uploaded file was lost: upload it again."))
             return redirect(self._import_url())

@@ -139,7 +139,6 @@ def test_the_daily_task_sends_the_due_step_once_however_often_it_runs(
 
     # Two beats at once, as from two schedulers: they share the work, nothing twice.
     first, second = send_due_reminders.apply_async(), send_due_reminders.apply_async()
-    print("RESULTS", first.get(timeout=30), second.get(timeout=30))
     assert first.get(timeout=30) + second.get(timeout=30) == len(CONTACTS)
     arrived(smtp, wait_until, 2 * len(CONTACTS))
 
