@@ -176,3 +176,11 @@ def test_the_csv_keeps_typed_formulas_as_text(admin_client, launched):
         reverse("admin:onboarding_acceptancecampaign_pending_csv", args=[launched.pk])
     )
     assert "'=HYPERLINK" in response.content.decode("utf-8-sig")
+
+
+def test_the_chart_is_drawn_with_plain_numbers_in_finnish_too(client, admin_user, launched):
+    client.force_login(admin_user)
+    page = client.get(
+        f"/admin/onboarding/acceptancecampaign/{launched.pk}/report/"
+    ).content.decode()
+    assert 'x1="640.0"' in page  # the deadline line, not "640,0"

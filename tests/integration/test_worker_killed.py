@@ -11,17 +11,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding.models import AcceptanceCampaign, OutgoingEmail, Reminder
+from onboarding.models import AcceptanceCampaign, CampaignTarget, OutgoingEmail, Reminder
 from onboarding.services.campaigns import campaign_create, campaign_launch, reminders_send_due
 from onboarding.services.outgoing_emails import outgoing_emails_stranded
 from onboarding.tasks import send_due_reminders, send_outgoing_email
@@ -185,3 +187,110 @@ def test_a_worker_killed_mid_batch_loses_no_message_and_sends_none_twice(
     assert set(delivered(smtp).values()) == {1}
     assert smtp.recipients() == Counter({a: 2 for a in smtp.recipients()})
     assert len(smtp.recipients()) == ADDRESSES
+
+
+@contextmanager
+def target_locked(target: CampaignTarget):
+    """Hold the row lock a run of the reminders takes on `target`, from another connection:
+    a run that reaches this organisation waits there."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                CampaignTarget.objects.select_for_update().get(pk=target.pk)
+                locked.set()
+                release.wait(60)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            [connection.settings_dict["NAME"]],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_worker_killed_while_claiming_leaves_the_rest_to_the_next_run(
+    smtp_server, start_worker, due_today, wait_until
+):
+    smtp = smtp_server
+    seventh = CampaignTarget.objects.get(campaign=due_today, organisation__name_fi="Kunta 06")
+    with target_locked(seventh):
+        first = start_worker()
+        send_due_reminders.apply_async()
+        wait_until(waiting_for_a_lock, "the run to wait at Kunta 06", explain=first.log)
+        first.kill()
+    claimed = Reminder.objects.filter(step="30")
+    assert sorted({r.organisation.name_fi for r in claimed}) == [f"Kunta {n:02d}" for n in range(6)]
+
+    start_worker()
+    sweep_stranded()
+    rest = reminders_send_due()  # the same day, as the next beat or an operator runs it
+    assert sorted({m.organisation for m in rest}) == [f"Kunta {n:02d}" for n in range(6, 12)]
+    assert reminders_send_due() == []
+
+    wait_until(
+        lambda: not OutgoingEmail.objects.exclude(status="sent").exists(),
+        "every email to be sent",
+    )
+    wait_until(lambda: queue_length(SUBPROCESS_DB) == 0, "the queue to empty")
+    assert Reminder.objects.count() == 2 * ADDRESSES
+    assert delivered(smtp) == expected_messages()
+    assert set(delivered(smtp).values()) == {1}
+
+
+REFUSED = ["rehtori0@kunta00.fi", "rehtori0@kunta03.fi"]  # 550: no such mailbox
+HUNG_UP_ON = ["rehtori1@kunta05.fi", "rehtori0@kunta08.fi"]  # the line dropped once
+GREYLISTED = ["rehtori0@kunta10.fi"]  # 451 once
+
+
+def test_refusals_and_dropped_lines_in_a_batch_are_recorded_or_retried_never_lost(
+    smtp_server, start_worker, due_today, wait_until, celery_app
+):
+    smtp = smtp_server
+    for address in REFUSED:
+        smtp.answer("550 5.1.1 No such mailbox", times=float("inf"), to=address)
+    for address in HUNG_UP_ON:
+        smtp.drop(times=1, to=address)
+    for address in GREYLISTED:
+        smtp.answer("451 4.7.1 Greylisted, try again later", times=1, to=address)
+    worker = start_worker()
+    wait_until(
+        lambda: not OutgoingEmail.objects.filter(attempts=0).exists(),
+        "every invitation to be tried",
+        explain=worker.log,
+    )
+    wait_until(lambda: queue_length(SUBPROCESS_DB) == 0, "the queue to empty")
+
+    emails = {e.to: e for e in OutgoingEmail.objects.all()}
+    assert len(emails) == ADDRESSES
+    for address in REFUSED:
+        assert (emails[address].status, emails[address].attempts) == ("failed", 1)
+        assert "550" in emails[address].last_error
+    retrying = HUNG_UP_ON + GREYLISTED
+    for address in retrying:
+        assert (emails[address].status, emails[address].attempts) == ("queued", 1)
+    assert all(emails[a].last_error.startswith("SMTPServerDisconnected") for a in HUNG_UP_ON)
+    assert all("451" in emails[a].last_error for a in GREYLISTED)
+    sent = {a for a, e in emails.items() if e.status == "sent"}
+    assert sent == set(emails) - set(REFUSED) - set(retrying)
+    assert smtp.recipients() == Counter(sent)
+    # Never a silent loss: what is not sent is failed with its reason, or waits for a retry
+    # the worker holds (an ETA task) with the reason of the last try.
+    assert not OutgoingEmail.objects.exclude(status="sent").filter(last_error="").exists()
+    scheduled = celery_app.control.inspect(timeout=5).scheduled() or {}
+    retries = [entry["request"]["args"] for entries in scheduled.values() for entry in entries]
+    assert sorted(retries) == sorted([emails[a].pk] for a in retrying)
