@@ -2,7 +2,8 @@
 
 The uploaded file waits in the media storage (its name in the session) between the preview
 and the confirmation, under a random token that the confirmation form carries; the
-confirmation checks the file again and imports it in one transaction. Staff need the permission to add organisations.
+confirmation checks the file again and imports it in one transaction. Staff need the
+permission to add organisations.
 """
 
 from __future__ import annotations
