@@ -16,19 +16,22 @@ EMAIL_MAX_RETRIES = 8
 
 @shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True)
 def send_outgoing_email(self, email_id: int) -> str:
+    """Send one email; a temporary refusal is tried again later. The tries are counted on
+    the email, not the task, so an email the sweep re-enqueues keeps its count."""
     email = outgoing_email_send(email_id=email_id)
     if email.status == OutgoingEmail.Status.QUEUED:
-        if self.request.retries >= self.max_retries:
+        if email.attempts > EMAIL_MAX_RETRIES:
             outgoing_email_give_up(email_id=email_id)
             return OutgoingEmail.Status.FAILED
         # Exponential backoff: 30 s, 1 min, 2 min, ... up to an hour between tries.
-        raise self.retry(countdown=min(30 * 2**self.request.retries, 3600))
+        raise self.retry(countdown=min(30 * 2 ** (email.attempts - 1), 3600), max_retries=None)
     return email.status
 
 
 @shared_task
 def send_stranded_emails() -> int:
-    """Enqueue emails that were written but never tried (the broker was down at commit)."""
+    """Enqueue emails nobody will send otherwise: never tried (the broker was down at
+    commit, a worker died), or a retry that never came (the broker refused it)."""
     stranded = outgoing_emails_stranded()
     for email_id in stranded:
         send_outgoing_email.delay(email_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import logging
 import os
 import socket
 import threading
@@ -79,9 +80,11 @@ class SmtpSink:
         self.port = 0
         self.delay = 0.0  # seconds before each answer: a slow server
         self.attempts: list[tuple[list[str], str]] = []  # (recipients, answer) of every DATA
+        #: Called with the recipients when a message's data arrives, before the answer.
+        self.on_data: Callable[[list[str]], None] | None = None
         self._received: list[Received] = []
         self._rules: list[Rule] = []
-        self._stalled = False
+        self._stalled_at: str | None = None
         self._waiting = 0
         self._lock = threading.Lock()
 
@@ -96,12 +99,13 @@ class SmtpSink:
         """Close the connection, without an answer, after the next messages' data."""
         self.answer(DROP, times=times, to=to)
 
-    def stall(self) -> None:
-        """Hold every next message without an answer until `release()`."""
-        self._stalled = True
+    def stall(self, *, at: str = "DATA") -> None:
+        """Answer nothing until `release()`: to the next messages' data (they are not taken),
+        or at "QUIT", after a message was taken with 250."""
+        self._stalled_at = at
 
     def release(self) -> None:
-        self._stalled = False
+        self._stalled_at = None
 
     # What arrived.
 
@@ -112,7 +116,7 @@ class SmtpSink:
 
     @property
     def waiting(self) -> int:
-        """Messages held by `stall()` whose sender is still connected."""
+        """Clients held by `stall()` that are still connected."""
         return self._waiting
 
     def recipients(self) -> Counter[str]:
@@ -131,8 +135,20 @@ class SmtpSink:
                     return rule.answer
         return None
 
+    async def _hold(self, stage: str) -> None:
+        if self._stalled_at != stage:
+            return
+        self._waiting += 1
+        try:
+            while self._stalled_at == stage:  # cancelled when the client goes away
+                await asyncio.sleep(0.02)
+        finally:
+            self._waiting -= 1
+
     async def handle_DATA(self, server, session, envelope) -> str:
         recipients = list(envelope.rcpt_tos)
+        if self.on_data is not None:
+            self.on_data(recipients)
         answer = self._scripted(recipients) or ACCEPTED
         with self._lock:
             self.attempts.append((recipients, answer))
@@ -141,18 +157,16 @@ class SmtpSink:
             return "421 4.4.2 Connection dropped"  # never reaches the client
         if self.delay:
             await asyncio.sleep(self.delay)
-        if self._stalled:
-            self._waiting += 1
-            try:
-                while self._stalled:  # cancelled when the client goes away
-                    await asyncio.sleep(0.02)
-            finally:
-                self._waiting -= 1
+        await self._hold("DATA")
         if answer == ACCEPTED:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             with self._lock:
                 self._received.append(Received(envelope.mail_from, recipients, message))
         return answer
+
+    async def handle_QUIT(self, server, session, envelope) -> str:
+        await self._hold("QUIT")
+        return "221 2.0.0 Bye"
 
 
 def free_port() -> int:
@@ -168,12 +182,16 @@ def smtp_server() -> Iterator[SmtpSink]:
     sink = SmtpSink()
     sink.port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    session_log = logging.getLogger("mail.log")  # aiosmtpd's: a line per SMTP command
+    level = session_log.level
+    session_log.setLevel(logging.WARNING)
     controller.start()
     try:
         yield sink
     finally:
         sink.release()
         controller.stop()
+        session_log.setLevel(level)
 
 
 @pytest.fixture

@@ -17,7 +17,12 @@ from onboarding.tasks import send_due_reminders
 from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
 from tests.integration.conftest import WORKER_DB, queue_length
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    # Celery's Redis result backend calls redis-py's deprecated setex(); not ours to fix.
+    pytest.mark.filterwarnings("ignore:Call to deprecated setex:DeprecationWarning"),
+]
 
 CONTACTS = {  # administrative contact → language
     "aino@aaltola.fi": "fi",

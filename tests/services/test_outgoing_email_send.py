@@ -192,8 +192,8 @@ def test_the_task_retries_a_temporary_refusal(smtp, mailoutbox):
 
 def test_the_last_try_of_the_task_fails_the_email(smtp, mailoutbox):
     smtp.refuse(smtplib.SMTPResponseException(451, b"try later"))
-    email = queued_email()
-    result = send_outgoing_email.apply(args=[email.pk], retries=EMAIL_MAX_RETRIES)
+    email = queued_email(attempts=EMAIL_MAX_RETRIES)
+    result = send_outgoing_email.apply(args=[email.pk])
     assert result.get() == OutgoingEmail.Status.FAILED
     email = stored(email)
     assert email.status == OutgoingEmail.Status.FAILED
@@ -268,3 +268,14 @@ def test_an_email_whose_retry_never_came_is_picked_up_again():
     queued("failed", status="failed", attempts=1, last_attempt_at=long_ago)
     assert set(outgoing_emails_stranded()) == {lost_retry.pk, never_tried.pk}
     assert waiting_retry.pk not in outgoing_emails_stranded()
+
+
+def test_an_email_the_sweep_sends_again_keeps_its_count_of_tries(smtp, mailoutbox):
+    """A task enqueued afresh (its retry was lost) does not get a new set of retries."""
+    smtp.refuse(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
+    email = queued_email(attempts=EMAIL_MAX_RETRIES - 1)
+    with pytest.raises(Retry) as retry:
+        send_outgoing_email.apply(args=[email.pk])
+    assert retry.value.when == 3600
+    assert send_outgoing_email.apply(args=[email.pk]).get() == OutgoingEmail.Status.FAILED
+    assert stored(email).attempts == EMAIL_MAX_RETRIES + 1
