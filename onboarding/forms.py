@@ -15,22 +15,7 @@ from onboarding.models.organisations import Language
 REQUIRED_ROLES = (ContactPerson.Role.ADMINISTRATIVE, ContactPerson.Role.TECHNICAL)
 
 
-class DescribedErrorsMixin:
-    """Ties each error message to its input (aria-describedby), beside the hint, so a screen
-    reader reads the error when the field gets focus."""
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                bound = self[name]
-                ids = [f"{bound.auto_id}_error"]
-                if self.fields[name].help_text:
-                    ids.insert(0, f"{bound.auto_id}_helptext")
-                self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
-
-
-class OidForm(DescribedErrorsMixin, forms.Form):
+class OidForm(forms.Form):
     oid = forms.CharField(
         label=_("Organisation OID"),
         max_length=64,
@@ -49,7 +34,7 @@ class OidForm(DescribedErrorsMixin, forms.Form):
         )
 
 
-class NotificationForm(DescribedErrorsMixin, forms.Form):
+class NotificationForm(forms.Form):
     """The organisation, the declarations and, when due, the acceptance of the terms."""
 
     name_fi = forms.CharField(label=_("Name in Finnish"), max_length=255)
@@ -159,7 +144,7 @@ class NotificationForm(DescribedErrorsMixin, forms.Form):
         return data
 
 
-class ContactForm(DescribedErrorsMixin, forms.Form):
+class ContactForm(forms.Form):
     """One contact person. A row left wholly empty is skipped; a started one must be complete."""
 
     name = forms.CharField(label=_("Name"), max_length=200, required=False)

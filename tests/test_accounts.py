@@ -115,3 +115,23 @@ def test_people_who_are_not_staff_are_refused_the_admin(client):
     client.force_login(verified("rehtori@koulu.fi"))
     assert client.get(reverse("admin:index")).status_code in (302, 403)
     assert client.get(reverse("admin:onboarding_organisation_changelist")).status_code != 200
+
+
+def test_the_sign_in_page_leads_with_the_emailed_code_and_the_way_to_sign_up(client):
+    page = client.get("/sv/accounts/login/").content.decode()
+    code_link = page.index(f'href="{reverse("account_request_login_code")}"')
+    password_form = page.index('<form class="entrance-form"')
+    assert code_link < password_form
+    assert "Skicka mig en inloggningskod" in page
+    assert f'<a href="{reverse("account_signup")}">Skapa ett konto</a>' in page
+
+
+def test_a_sign_in_error_is_summarised_and_tied_to_its_field_in_the_pages_language(client):
+    response = client.post("/sv/accounts/signup/", {"email": "inte en adress"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="error-summary"' in page
+    assert '<a href="#id_email">Fyll i en giltig e-postadress.</a>' in page
+    assert 'aria-describedby="id_email_error"' in page
+    assert 'aria-invalid="true"' in page
+    assert 'value="inte en adress"' in page

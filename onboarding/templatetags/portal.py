@@ -1,0 +1,15 @@
+"""Template helpers shared by our pages and allauth's."""
+
+from __future__ import annotations
+
+from django import template
+
+from onboarding.views.errors import error_summary as _error_summary
+
+register = template.Library()
+
+
+@register.filter
+def error_summary(form) -> list[tuple[str, str]]:
+    """The form's errors as (anchor, message) pairs, for includes/error_summary.html."""
+    return _error_summary(form) if form.is_bound else []
