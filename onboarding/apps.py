@@ -1,7 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class OnboardingConfig(AppConfig):
     name = "onboarding"
     verbose_name = _("MPASSid membership")
+
+    def ready(self):
+        from onboarding.permissions import ensure_reviewers_group
+
+        # After auth's own handler has made the permissions (auth is installed before us).
+        post_migrate.connect(ensure_reviewers_group, sender=self)

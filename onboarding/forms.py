@@ -37,7 +37,11 @@ class OidForm(forms.Form):
 class NotificationForm(forms.Form):
     """The organisation, the declarations and, when due, the acceptance of the terms."""
 
-    name_fi = forms.CharField(label=_("Name in Finnish"), max_length=255)
+    name_fi = forms.CharField(
+        label=_("Name in Finnish"),
+        max_length=255,
+        error_messages={"required": _("Enter the organisation's name in Finnish.")},
+    )
     name_sv = forms.CharField(label=_("Name in Swedish"), max_length=255, required=False)
     name_en = forms.CharField(label=_("Name in English"), max_length=255, required=False)
     business_id = forms.CharField(
@@ -50,6 +54,9 @@ class NotificationForm(forms.Form):
         label=_("The organisation is"),
         choices=Organisation.Kind.choices,
         widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose whether the organisation provides education, services or both.")
+        },
     )
     learner_numbers_confirmed = forms.BooleanField(
         label=_(
@@ -155,9 +162,16 @@ class ContactForm(forms.Form):
         required=False,
         help_text=_("For example +358 40 123 4567."),
     )
-    role = forms.ChoiceField(label=_("Role"), choices=ContactPerson.Role.choices)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=ContactPerson.Role.choices,
+        error_messages={"required": _("Choose the contact person's role.")},
+    )
     language = forms.ChoiceField(
-        label=_("Language for emails"), choices=Language.choices, initial=Language.FI
+        label=_("Language for emails"),
+        choices=Language.choices,
+        initial=Language.FI,
+        error_messages={"required": _("Choose the language of the contact person's emails.")},
     )
 
     MISSING = {

@@ -82,6 +82,16 @@ def acceptance_due(organisation: Organisation | None, terms: TermsVersion | None
     return not organisation.acceptances.filter(terms_version=terms).exists()
 
 
+def registration_to_correct(user, oid: str) -> Registration | None:
+    """The person's latest notification of this organisation, if staff sent it back for
+    changes and nothing was sent after it: the form starts again from it."""
+    latest = Registration.objects.filter(submitted_by=user, oid=oid).order_by("-submitted_at")
+    registration = latest.first()
+    if registration and registration.status == Registration.Status.CHANGES_REQUESTED:
+        return registration
+    return None
+
+
 def registrations_visible_to(user) -> QuerySet[Registration]:
     """The user's own notifications and those of organisations they are a contact of."""
     return Registration.objects.filter(

@@ -3,9 +3,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -28,9 +30,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """Staff read the history (who, when, what); reverting would go around the services and
     rewrite evidence, so a historical version can be viewed but never saved back."""
 
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:  # gone, or not an id at all
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
+        if self.get_object(request, unquote(object_id)) is None or not version_id.isdigit():
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
@@ -74,8 +83,27 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class ContactPersonFormSet(BaseInlineFormSet):
+    """An email is active once per role (the database's rule), said at the row, not as a 500."""
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("is_active"):
+                continue
+            key = ((data.get("email") or "").lower(), data.get("role"))
+            if key in seen:
+                form.add_error(
+                    "email", _("This person is already an active contact in the same role.")
+                )
+            seen.add(key)
+
+
 class ContactPersonInline(admin.TabularInline):
     model = ContactPerson
+    formset = ContactPersonFormSet
     extra = 0
     fields = ["name", "email", "phone", "role", "language", "is_active"]
 
@@ -91,7 +119,7 @@ class TermsAcceptanceInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("terms_version")
+        return super().get_queryset(request).select_related("organisation", "terms_version")
 
 
 @admin.register(Organisation)
@@ -147,6 +175,7 @@ class ContactPersonAdmin(HistoryAdmin):
 @admin.register(LegacyContract)
 class LegacyContractAdmin(HistoryAdmin):
     list_display = ["contract_reference", "organisation", "signed_on", "ends_on"]
+    list_filter = ["organisation__membership", "ends_on"]
     list_select_related = ["organisation"]
     search_fields = ["contract_reference", "organisation__name_fi", "organisation__oid"]
     autocomplete_fields = ["organisation"]

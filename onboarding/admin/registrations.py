@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -61,10 +62,9 @@ class RegistrationAdmin(HistoryAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The review page: what was submitted beside what is, and the decision."""
-        registration = get_object_or_404(
-            Registration.objects.select_related("terms_version", "submitted_by", "reviewed_by"),
-            pk=object_id,
-        )
+        registration = _registration_or_none(unquote(object_id))
+        if registration is None:  # gone, or not an id at all
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, registration):
             raise PermissionDenied
         form = DecisionForm(request.POST or None)
@@ -101,6 +101,14 @@ class RegistrationAdmin(HistoryAdmin):
             ),
         }
         return TemplateResponse(request, "admin/onboarding/registration/review.html", context)
+
+
+def _registration_or_none(object_id: str) -> Registration | None:
+    """Any status, also from the queue: one decided meanwhile says so on its page."""
+    if not object_id.isdigit():
+        return None
+    queryset = Registration.objects.select_related("terms_version", "submitted_by", "reviewed_by")
+    return queryset.filter(pk=object_id).first()
 
 
 @admin.register(PendingRegistration)

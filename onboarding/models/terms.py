@@ -6,6 +6,7 @@ import unicodedata
 
 import pgtrigger
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,11 +27,34 @@ class TermsVersionQuerySet(models.QuerySet):
     def published(self) -> TermsVersionQuerySet:
         return self.filter(published_at__isnull=False)
 
+    # Bulk writes skip save() and delete(): they refuse published versions too (on any
+    # database; PostgreSQL's trigger would refuse them anyway, less clearly).
+    def update(self, **kwargs):
+        if self.published().exists():
+            raise ImmutableRecordError(_("Published terms versions can no longer be changed."))
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.published().exists():
+            raise ImmutableRecordError(_("Published terms versions cannot be deleted."))
+        return super().delete()
+
 
 class TermsVersion(models.Model):
     """A version of MPASSid's terms of use. Drafts can be edited; published ones never."""
 
-    version = models.CharField(_("version"), max_length=32, unique=True)
+    version = models.CharField(
+        _("version"),
+        max_length=32,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9A-Za-z][0-9A-Za-z._-]*\Z",
+                _("Use letters, digits, dots, hyphens and underscores only, e.g. 2024-1."),
+            )
+        ],
+        help_text=_("A short label that appears in addresses, e.g. 2024-1."),
+    )
     title_fi = models.CharField(_("title in Finnish"), max_length=200)
     title_sv = models.CharField(_("title in Swedish"), max_length=200)
     title_en = models.CharField(_("title in English"), max_length=200, blank=True)

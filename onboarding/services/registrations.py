@@ -129,6 +129,15 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
     other is told it was already decided, so one acceptance and one email result.
     """
     registration = _lock_pending(registration_id)
+    submitted = registration.data["organisation"]
+    # get_or_create first, then lock: two approvals of the same new organisation meet on
+    # the unique OID instead of both inserting it. The lock also orders approvals of two
+    # notifications of one organisation, so the check below sees the other's decision.
+    created_organisation, _created = Organisation.objects.get_or_create(
+        oid=registration.oid,
+        defaults={field: submitted.get(field, "") or "" for field in ORGANISATION_FIELDS},
+    )
+    organisation = Organisation.objects.select_for_update().get(pk=created_organisation.pk)
     newer = Registration.objects.filter(
         oid=registration.oid,
         status=Registration.Status.APPROVED,
@@ -141,14 +150,6 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
                 "older one would undo it. Reject it or ask for changes instead."
             )
         )
-    submitted = registration.data["organisation"]
-    # get_or_create first, then lock: two approvals of the same new organisation meet on
-    # the unique OID instead of both inserting it.
-    created_organisation, _created = Organisation.objects.get_or_create(
-        oid=registration.oid,
-        defaults={field: submitted.get(field, "") or "" for field in ORGANISATION_FIELDS},
-    )
-    organisation = Organisation.objects.select_for_update().get(pk=created_organisation.pk)
     for field in ORGANISATION_FIELDS:
         setattr(organisation, field, submitted.get(field, "") or "")
     declarations = registration.data.get("declarations", {})
@@ -177,7 +178,7 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
                 accepter_title=acceptance["accepter_title"],
                 authority_confirmed=acceptance["authority_confirmed"],
                 accepted_at=registration.submitted_at,
-                language=registration.language,
+                language=acceptance.get("language", registration.language),
                 content_sha256=registration.content_sha256,
                 ip_address=registration.ip_address,
                 user_agent=registration.user_agent,
@@ -252,11 +253,14 @@ def _decide_with_reason(registration_id, reviewer, reason, status, template) -> 
 def _queue_decision_emails(registration: Registration, *, template: str) -> None:
     """The submitter in the language they used; each administrative contact in theirs."""
     recipients = {registration.submitted_by.email.lower(): registration.language}
-    if registration.organisation_id:
-        for contact in registration.organisation.contacts.filter(
-            is_active=True, role=ContactPerson.Role.ADMINISTRATIVE
-        ):
-            recipients.setdefault(contact.email.lower(), contact.language)
+    # By OID: the organisation may have joined after this notification was sent.
+    administrative = ContactPerson.objects.filter(
+        organisation__oid=registration.oid,
+        is_active=True,
+        role=ContactPerson.Role.ADMINISTRATIVE,
+    )
+    for contact in administrative:
+        recipients.setdefault(contact.email.lower(), contact.language)
     for email, language in recipients.items():
         queue_email(
             key=f"decision:{registration.pk}:{email}",

@@ -29,6 +29,7 @@ DECLARATION_FIELDS = (
     "test_learner_number_use",
 )
 ACCEPTANCE_FIELDS = ("accepter_name", "accepter_title", "authority_confirmed")
+MAX_CONTACTS = ContactFormSet.max_num
 
 
 @verified_email_required
@@ -59,14 +60,21 @@ def _drafts(request) -> dict:
 def _initial(request, organisation: Organisation | None, oid: str) -> tuple[dict, list[dict]]:
     """What the form starts with: public facts of a known organisation; its contacts only for
     people who are its contacts already (others must not read them)."""
+    returned = selectors.registration_to_correct(request.user, oid)
+    if returned is not None:  # sent back for changes: start from what the person sent
+        data = returned.data
+        values = {**data["organisation"], **data["declarations"]}
+        if data["acceptance"]:
+            values |= {f: data["acceptance"][f] for f in ("accepter_name", "accepter_title")}
+        return values, contact_rows(data["contacts"])
     if organisation is None:
         return {}, contact_rows(None)
     values = {field: getattr(organisation, field) for field in ORGANISATION_FIELDS}
-    values["uses_test_learner_numbers"] = bool(organisation.test_learner_number_use)
-    values["test_learner_number_use"] = organisation.test_learner_number_use
     contacts = None
     invited = organisation.pk in request.session.get("invited_organisations", [])
     if invited or selectors.user_is_contact(request.user, organisation):
+        values["uses_test_learner_numbers"] = bool(organisation.test_learner_number_use)
+        values["test_learner_number_use"] = organisation.test_learner_number_use
         contacts = [
             {
                 "name": c.name,
@@ -82,7 +90,7 @@ def _initial(request, organisation: Organisation | None, oid: str) -> tuple[dict
 
 def _rows_from_post(post) -> list[dict]:
     try:
-        total = min(int(post.get("contacts-TOTAL_FORMS", 0)), 19)
+        total = min(int(post.get("contacts-TOTAL_FORMS", 0)), MAX_CONTACTS)
     except ValueError:
         total = 0
     fields = ("name", "email", "phone", "role", "language")
@@ -98,7 +106,9 @@ def notify(request, oid: str):
     draft = _drafts(request).get(oid)
 
     if request.method == "POST" and "add_contact" in request.POST:
-        rows = _rows_from_post(request.POST) + [{"role": "", "language": active_language()}]
+        rows = _rows_from_post(request.POST)
+        if len(rows) < MAX_CONTACTS:
+            rows.append({"role": "", "language": active_language()})
         form = NotificationForm(initial=request.POST.dict(), asks_acceptance=asks_acceptance)
         formset = ContactFormSet(initial=rows, prefix="contacts")
         token = request.POST.get("token")
@@ -145,6 +155,7 @@ def notify(request, oid: str):
             "terms_language": terms.shown_language(active_language()) if terms else "fi",
             "token": token,
             "errors": errors,
+            "can_add_contact": formset.total_form_count() < MAX_CONTACTS,
         },
         status=400 if errors else 200,
     )
@@ -166,6 +177,7 @@ def _draft(oid, form, formset, token, terms: TermsVersion | None) -> dict:
         data["acceptance"] = {
             "terms_version": terms.version,
             "content_sha256": terms.content_sha256,
+            "language": terms.shown_language(active_language()),  # the text the person read
             **{f: cleaned[f] for f in ACCEPTANCE_FIELDS},
         }
     return {"token": token, "data": data, "form": dict(cleaned)}
@@ -221,7 +233,7 @@ def notify_submit(request, oid: str):
     if data["acceptance"]:
         terms = TermsVersion.objects.filter(version=data["acceptance"]["terms_version"]).first()
     try:
-        registration, _created = services.registration_submit(
+        registration, created = services.registration_submit(
             user=request.user,
             token=uuid.UUID(draft["token"]),
             data=data,
@@ -230,7 +242,7 @@ def notify_submit(request, oid: str):
             meta=services.RequestMeta(
                 ip_address=get_adapter(request).get_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                language=terms.shown_language(active_language()) if terms else active_language(),
+                language=active_language(),  # of the pages, and so of the emails
             ),
         )
     except ValidationError as error:
@@ -241,9 +253,13 @@ def notify_submit(request, oid: str):
         return redirect("onboarding:notify", oid=oid)
     _drafts(request).pop(oid, None)
     request.session.modified = True
-    messages.success(
-        request, _("Thank you. Your notification was sent; a receipt is on its way to your email.")
-    )
+    if created:
+        messages.success(
+            request,
+            _("Thank you. Your notification was sent; a receipt is on its way to your email."),
+        )
+    else:
+        messages.info(request, _("This notification was sent already; it was not sent again."))
     return redirect("onboarding:registration", pk=registration.pk)
 
 

@@ -160,3 +160,64 @@ def test_acceptances_can_be_read_but_not_added_changed_or_deleted(admin_client):
 def test_the_admin_needs_a_staff_account(client):
     response = client.get(reverse("admin:onboarding_organisation_changelist"))
     assert response.status_code == 302
+
+
+def admin_object_urls():
+    """(name, object id) of every page of one object, for every model in the admin."""
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        for page in ("change", "history", "delete"):
+            for object_id in ("abc", "0", "99999999999999999999", "1 OR 1=1"):
+                yield pytest.param(f"{prefix}_{page}", object_id, id=f"{prefix}_{page}-{object_id}")
+
+
+@pytest.mark.parametrize(("name", "object_id"), admin_object_urls())
+def test_an_admin_page_for_no_such_object_answers_never_a_server_error(
+    admin_client, name, object_id
+):
+    response = admin_client.get(reverse(name, args=[object_id]))
+    assert response.status_code in (302, 403, 404)
+
+
+def test_an_organisations_page_costs_the_same_queries_for_many_acceptances(
+    admin_client, django_assert_max_num_queries
+):
+    organisation = ContactPersonFactory().organisation
+    TermsAcceptanceFactory(organisation=organisation)
+    url = reverse("admin:onboarding_organisation_change", args=[organisation.pk])
+    with django_assert_max_num_queries(40) as few:
+        assert admin_client.get(url).status_code == 200
+    for _ in range(10):
+        TermsAcceptanceFactory(organisation=organisation)
+        ContactPersonFactory(organisation=organisation)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert admin_client.get(url).status_code == 200
+
+
+def inline_post(organisation, contacts: list[dict]) -> dict:
+    post = {
+        field: getattr(organisation, field)
+        for field in ("oid", "name_fi", "name_sv", "name_en", "business_id", "kind")
+    }
+    for prefix, total in (("contacts", len(contacts)), ("legacy_contracts", 0)):
+        post |= {f"{prefix}-TOTAL_FORMS": total, f"{prefix}-INITIAL_FORMS": 0}
+    post |= {"acceptances-TOTAL_FORMS": 0, "acceptances-INITIAL_FORMS": 0}
+    for i, contact in enumerate(contacts):
+        post |= {f"contacts-{i}-{key}": value for key, value in contact.items()}
+    return post
+
+
+def test_the_same_person_twice_in_one_role_is_an_error_at_the_row(admin_client):
+    organisation = OrganisationFactory()
+    row = {"name": "Riikka", "role": "administrative", "language": "fi", "is_active": "on"}
+    post = inline_post(
+        organisation,
+        [{**row, "email": "riikka@koulu.fi"}, {**row, "email": "Riikka@Koulu.fi"}],
+    )
+    url = reverse("admin:onboarding_organisation_change", args=[organisation.pk])
+    response = admin_client.post(url, post)
+    assert response.status_code == 200
+    assert "already an active contact in the same role" in response.content.decode()
+    assert organisation.contacts.count() == 0

@@ -54,8 +54,11 @@ def test_the_database_refuses_to_update_a_published_version_even_in_raw_sql():
     with (
         pytest.raises(ProgrammingError, match="Cannot update or delete rows"),
         transaction.atomic(),
+        connection.cursor() as cursor,
     ):
-        TermsVersion.objects.filter(pk=terms.pk).update(text_fi="Muutettu")
+        cursor.execute(
+            "UPDATE onboarding_termsversion SET text_fi = 'Muutettu' WHERE id = %s", [terms.pk]
+        )
     with (
         pytest.raises(ProgrammingError, match="Cannot update or delete rows"),
         transaction.atomic(),
@@ -108,3 +111,23 @@ def test_an_organisation_with_an_acceptance_cannot_be_deleted():
     acceptance = TermsAcceptanceFactory()
     with pytest.raises(ProtectedError):
         acceptance.organisation.delete()
+
+
+def test_bulk_writes_refuse_published_versions_with_a_clear_message_but_not_drafts():
+    terms, draft = published_terms(), TermsVersionFactory()
+    with pytest.raises(ImmutableRecordError, match="can no longer be changed"):
+        TermsVersion.objects.update(text_fi="Muutettu")
+    with pytest.raises(ImmutableRecordError, match="cannot be deleted"):
+        TermsVersion.objects.filter(pk=terms.pk).delete()
+    assert TermsVersion.objects.filter(pk=draft.pk).update(text_fi="Luonnos") == 1
+    TermsVersion.objects.filter(pk=draft.pk).delete()
+    terms.refresh_from_db()
+    assert terms.text_fi != "Muutettu"
+
+
+def test_a_version_label_that_would_break_its_address_is_refused():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="letters, digits"):
+        TermsVersionFactory.build(version="2024/1").full_clean()
+    TermsVersionFactory.build(version="2024-1.b_2").full_clean()

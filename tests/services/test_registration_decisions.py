@@ -406,6 +406,20 @@ def test_a_rejection_of_a_new_organisation_goes_to_the_submitter_only(
     assert list(decision_emails(registration)) == [SUBMITTER]
 
 
+def test_a_decision_reaches_the_administrative_contacts_of_an_organisation_that_joined_since(
+    terms, submitter, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    registration = submitted(terms, user=submitter)
+    assert registration.organisation is None
+    joined = OrganisationFactory(oid=OID)  # another notification of it was approved meanwhile
+    ContactPersonFactory(organisation=joined, email="anna@lempaala.fi", language="sv")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reject(registration, reviewer)
+    assert sorted(m.to[0] for m in mailoutbox) == ["anna@lempaala.fi", SUBMITTER]
+    assert decision_emails(registration)["anna@lempaala.fi"].language == "sv"
+
+
 def test_the_changes_requested_email_says_what_to_change_and_links_to_the_form(
     terms, submitter, reviewer, mailoutbox, django_capture_on_commit_callbacks
 ):

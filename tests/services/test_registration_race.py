@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
 from onboarding import services
@@ -223,3 +223,25 @@ def test_a_second_approval_that_loses_that_race_leaves_its_notification_untouche
         assert second.is_pending
         assert second.reviewed_by is None
         assert decision_recipients(second) == []
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_an_older_notification_approved_at_once_with_a_newer_one_never_wins(
+    terms, reviewers, round_
+):
+    """Whichever reviewer gets there first, the organisation ends with the newer details."""
+    OrganisationFactory(oid=OID, name_fi="Lempäälän kunta")
+    older, _created = submit(terms, data=notification_data(terms, name_fi="Vanha nimi"))
+    newer, _created = submit(terms, data=notification_data(terms, name_fi="Uusi nimi"))
+    assert older.submitted_at < newer.submitted_at
+
+    outcomes = at_once(approving(older, reviewers[0]), approving(newer, reviewers[1]))
+
+    assert isinstance(outcomes[1], Registration), outcomes[1]
+    assert Organisation.objects.get(oid=OID).name_fi == "Uusi nimi"
+    older.refresh_from_db()
+    if isinstance(outcomes[0], Registration):  # it went first; the newer one then overwrote it
+        assert older.status == Registration.Status.APPROVED
+    else:
+        assert type(outcomes[0]) is ValidationError, outcomes[0]  # "a newer one is approved"
+        assert older.is_pending

@@ -161,7 +161,7 @@ def test_a_notification_becomes_one_registration_with_exactly_what_was_typed(
         | {"test_learner_number_use": USE},
         "acceptance": {
             **{"terms_version": "2024-1", "content_sha256": terms.content_sha256},
-            **{**ACCEPTER, "authority_confirmed": True},
+            **{**ACCEPTER, "authority_confirmed": True, "language": "sv"},
         },
     }
     assert (str(registration.submission_token), registration.oid) == (token, OID)
@@ -185,6 +185,52 @@ def test_a_second_submit_creates_nothing_new_and_sends_nothing_more(
         double_click = client.post(SUBMIT, {"token": token})
     assert double_click["Location"] == first["Location"]
     assert Registration.objects.count() == 1 and len(mailoutbox) == 2
+
+
+def test_a_second_submit_says_the_notification_was_sent_already(
+    client, person, terms, django_capture_on_commit_callbacks
+):
+    first = notify(client, django_capture_on_commit_callbacks)
+    assert "Your notification was sent" in client.get(first["Location"]).content.decode()
+    token = str(Registration.objects.get().submission_token)
+    client.post(FORM, valid_post(token, name_sv="Muutettu"))  # back, edit, send again
+    again = client.post(SUBMIT, {"token": token}, follow=True).content.decode()
+    assert "This notification was sent already; it was not sent again." in again
+    assert "Your notification was sent" not in again
+    assert Registration.objects.get().data["organisation"]["name_sv"] == ORGANISATION["name_sv"]
+
+
+def test_the_emails_follow_the_pages_language_when_the_terms_were_shown_in_another(
+    client, person, django_capture_on_commit_callbacks, mailoutbox
+):
+    published_terms(version="2024-1", title_en="", text_en="")  # no English text: Finnish shown
+    notify(client, django_capture_on_commit_callbacks)
+    registration = Registration.objects.get()
+    assert registration.language == "en"
+    assert registration.data["acceptance"]["language"] == "fi"
+    assert OutgoingEmail.objects.get(to=person.email).language == "en"
+
+
+def test_a_notification_sent_back_for_changes_opens_again_as_it_was_sent(
+    client, person, terms, django_capture_on_commit_callbacks
+):
+    from onboarding import services
+
+    notify(client, django_capture_on_commit_callbacks)
+    services.registration_request_changes(
+        registration_id=Registration.objects.get().pk,
+        reviewer=UserFactory(is_staff=True),
+        reason="Add a security contact.",
+    )
+    page = client.get(FORM).content.decode()
+    for name, value in ORGANISATION.items():
+        assert f'name="{name}" value="{escape(value)}"' in page
+    assert 'value="rehtori@koulu.fi"' in page and 'value="it-tuki@koulu.fi"' in page
+    assert 'name="accepter_title" value="Sivistysjohtaja"' in page
+    assert not re.search(r'name="accept_terms"[^>]*\bchecked', page)  # accepted anew
+    other = verified_user("toinen@koulu.fi")
+    client.force_login(other)
+    assert "it-tuki@koulu.fi" not in client.get(FORM).content.decode()
 
 
 def test_a_replay_without_the_draft_redirects_to_the_same_registration(
@@ -212,11 +258,12 @@ NO_TECHNICAL = {f"contacts-1-{f}": "" for f in ("name", "email", "phone")}
 TEST_NUMBERS_UNDESCRIBED = {"kind": "service_provider", "uses_test_learner_numbers": "on"}
 # fmt: off
 CASES = [  # what is changed; the id of the field (or "contacts", the section); the message
-    pytest.param({"name_fi": ""}, "id_name_fi", "This field is required.",
+    pytest.param({"name_fi": ""}, "id_name_fi", "Enter the organisation's name in Finnish.",
                  id="missing-finnish-name"),
     pytest.param({"business_id": "0150783-2"}, "id_business_id",
                  "The check digit of the business ID is wrong", id="bad-business-id"),
-    pytest.param({"kind": ""}, "id_kind", "This field is required.", id="missing-kind"),
+    pytest.param({"kind": ""}, "id_kind", "Choose whether the organisation provides education",
+                 id="missing-kind"),
     pytest.param(NO_ADMINISTRATIVE, "contacts", "Missing: Administrative contact.",
                  id="no-administrative-contact"),
     pytest.param(NO_TECHNICAL, "contacts", "Missing: Technical contact.",
@@ -227,6 +274,8 @@ CASES = [  # what is changed; the id of the field (or "contacts", the section); 
                  "Enter a valid email address.", id="invalid-email"),
     pytest.param({"contacts-1-phone": "abc"}, "id_contacts-1-phone",
                  "Enter a valid phone number", id="invalid-phone"),
+    pytest.param({"contacts-1-role": ""}, "id_contacts-1-role",
+                 "Choose the contact person's role.", id="started-row-without-role"),
     pytest.param(DUPLICATE_ROW, "contacts", "rehtori@koulu.fi is named twice in the same role.",
                  id="same-email-twice-in-a-role"),
     pytest.param({"learner_numbers_confirmed": ""}, "id_learner_numbers_confirmed",
@@ -306,15 +355,17 @@ def test_a_known_organisation_is_prefilled_but_its_contacts_only_for_its_contact
     for value in ("name_fi", "name_sv", "name_en", "business_id"):
         assert f'name="{value}" value="{escape(getattr(organisation, value))}"' in outsider
     assert re.search(r'name="kind" value="service_provider"[^>]*\bchecked', outsider)
-    assert re.search(r'name="uses_test_learner_numbers"[^>]*\bchecked', outsider)
-    for email in ("rehtori@koulu.fi", "it@koulu.fi", "entinen@koulu.fi"):
-        assert email not in outsider.lower()
+    assert not re.search(r'name="uses_test_learner_numbers"[^>]*\bchecked', outsider)
+    for private in ("rehtori@koulu.fi", "it@koulu.fi", "entinen@koulu.fi", "staging"):
+        assert private not in outsider.lower()
 
     client.force_login(verified_user("rehtori@koulu.fi"))
     contact = client.get(FORM).content.decode()
     assert 'value="Rehtori@Koulu.fi"' in contact and 'value="it@koulu.fi"' in contact
     assert "entinen@koulu.fi" not in contact
     assert 'name="contacts-TOTAL_FORMS" value="2"' in contact
+    assert re.search(r'name="uses_test_learner_numbers"[^>]*\bchecked', contact)
+    assert re.search(r">\s*Staging</textarea>", contact)
 
 
 def test_an_organisation_that_accepted_the_current_terms_only_changes_its_details(
@@ -340,6 +391,17 @@ def test_adding_a_contact_row_keeps_everything_typed_and_shows_no_errors(client,
     assert "error-summary" not in page and 'class="error-message"' not in page
     assert_keeps_typed(page, {**post, "contacts-1-phone": ""})
     assert token_on(page) == post["token"]
+
+
+def test_at_most_twenty_contact_rows_and_adding_never_drops_one(client, person, terms):
+    post = valid_post(add_contact="1", **{"contacts-TOTAL_FORMS": "20"})
+    for i in range(4, 20):
+        post[f"contacts-{i}-name"] = f"Henkilö {i}"
+        post[f"contacts-{i}-role"] = "security"
+    page = client.post(FORM, post).content.decode()
+    assert 'name="contacts-TOTAL_FORMS" value="20"' in page
+    assert 'value="Henkilö 19"' in page
+    assert 'name="add_contact"' not in page
 
 
 def test_terms_published_before_the_submit_stop_it_and_keep_the_draft(

@@ -1,0 +1,56 @@
+"""OPH staff who are not superusers: the Reviewers group lets them review and read history,
+and nothing more."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from onboarding.models import Registration
+from onboarding.permissions import REVIEWERS
+from tests.factories import ContactPersonFactory, UserFactory, published_terms
+from tests.services.test_registration_submit import submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewer_client(client):
+    reviewer = UserFactory(email="kasittelija@oph.fi", is_staff=True)
+    reviewer.groups.add(Group.objects.get(name=REVIEWERS))
+    TOTP.activate(reviewer, generate_totp_secret())
+    client.force_login(reviewer)
+    return client
+
+
+def test_a_reviewer_decides_a_notification_from_the_queue(reviewer_client):
+    registration, _created = submit(published_terms())
+    assert (
+        reviewer_client.get(reverse("admin:onboarding_pendingregistration_changelist")).status_code
+        == 200
+    )
+    url = reverse("admin:onboarding_pendingregistration_change", args=[registration.pk])
+    assert reviewer_client.get(url).status_code == 200
+    reviewer_client.post(url, {"decision": "request_changes", "reason": "Add a security contact."})
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CHANGES_REQUESTED
+
+
+def test_a_reviewer_reads_the_history_of_organisations_and_contacts(reviewer_client):
+    contact = ContactPersonFactory()
+    for model, pk in (("organisation", contact.organisation.pk), ("contactperson", contact.pk)):
+        history = reviewer_client.get(reverse(f"admin:onboarding_{model}_history", args=[pk]))
+        assert history.status_code == 200
+
+
+def test_a_reviewer_cannot_write_terms_or_campaigns(reviewer_client):
+    terms = published_terms()
+    assert reviewer_client.get(reverse("admin:onboarding_termsversion_add")).status_code == 403
+    assert (
+        reviewer_client.get(reverse("admin:onboarding_acceptancecampaign_add")).status_code == 403
+    )
+    change = reviewer_client.get(reverse("admin:onboarding_termsversion_change", args=[terms.pk]))
+    assert change.status_code == 200  # to read
+    assert reviewer_client.get(reverse("admin:onboarding_user_changelist")).status_code == 403
