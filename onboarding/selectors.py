@@ -133,8 +133,25 @@ def _accepted_campaign(campaign) -> QuerySet[TermsAcceptance]:
     )
 
 
+def accepted_organisations(campaign) -> QuerySet:
+    """Ids of the organisations that have answered a campaign by accepting."""
+    return _accepted_campaign(campaign).values("organisation_id")
+
+
 def has_accepted(organisation, campaign) -> bool:
     return _accepted_campaign(campaign).filter(organisation=organisation).exists()
+
+
+def campaign_unanswered_targets(campaign) -> QuerySet:
+    """Targets that have not accepted: still pending, or lapsed (they may accept late)."""
+    from onboarding.models import CampaignTarget
+
+    return (
+        CampaignTarget.objects.filter(campaign=campaign)
+        .exclude(organisation_id__in=accepted_organisations(campaign))
+        .select_related("organisation")
+        .order_by("organisation__name_fi")
+    )
 
 
 def campaign_pending_targets(campaign) -> QuerySet:

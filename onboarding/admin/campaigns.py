@@ -19,13 +19,21 @@ from django.utils.translation import ngettext
 from onboarding import selectors
 from onboarding.charts import cumulative_chart
 from onboarding.models import AcceptanceCampaign, ContactPerson, TermsVersion
-from onboarding.services.campaigns import campaign_create, campaign_launch
+from onboarding.services.campaigns import (
+    MAX_OFFSET_DAYS,
+    campaign_create,
+    campaign_launch,
+    campaign_validate,
+)
 
 
 def spreadsheet_safe(cells: list[str]) -> list[str]:
     """Names come from what people typed: a cell starting with = + - @ would run as a formula
     in Excel, so it is kept as text."""
     return [f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]
+
+
+LISTED = 200  # organisations named on the report page; the CSV has them all
 
 
 class OffsetsField(forms.CharField):
@@ -43,6 +51,10 @@ class OffsetsField(forms.CharField):
             raise ValidationError(_("Write whole numbers of days separated by commas.")) from error
         if not days or days[-1] <= 0:
             raise ValidationError(_("Write at least one positive number of days."))
+        if days[0] > MAX_OFFSET_DAYS:
+            raise ValidationError(
+                _("Reminder days must be between 1 and %(max)s.") % {"max": MAX_OFFSET_DAYS}
+            )
         return days
 
 
@@ -64,6 +76,16 @@ class CampaignForm(forms.ModelForm):
         if deadline <= timezone.localdate():
             raise ValidationError(_("The deadline must be in the future."))
         return deadline
+
+    def _post_clean(self):
+        """The service's rules, on the campaign as it would be saved, shown on the form."""
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            campaign_validate(self.instance)
+        except ValidationError as error:
+            self.add_error(None, error.messages)
 
 
 @admin.register(AcceptanceCampaign)
@@ -157,6 +179,7 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
             chart = cumulative_chart(
                 report.acceptances_by_day, start=start, end=end, deadline=campaign.deadline
             )
+        unanswered = selectors.campaign_unanswered_targets(campaign)
         return TemplateResponse(
             request,
             "admin/onboarding/acceptancecampaign/report.html",
@@ -167,19 +190,22 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
                 "campaign": campaign,
                 "report": report,
                 "chart": chart,
-                "pending": selectors.campaign_pending_targets(campaign)[:200],
+                "unanswered": unanswered[:LISTED],
+                "unanswered_count": unanswered.count(),
+                "listed": LISTED,
             },
         )
 
     def pending_csv(self, request, pk: int):
-        """Who is pending, with their contacts: one row per contact person."""
+        """Who has not accepted (pending, or lapsed and free to accept late), with their
+        contacts: one row per contact person."""
         campaign = get_object_or_404(AcceptanceCampaign, pk=pk)
         if not (
             self.has_view_permission(request, campaign)
             and request.user.has_perm("onboarding.view_contactperson")
         ):
             raise PermissionDenied
-        organisations = [t.organisation for t in selectors.campaign_pending_targets(campaign)]
+        organisations = [t.organisation for t in selectors.campaign_unanswered_targets(campaign)]
         contacts = (
             ContactPerson.objects.filter(organisation__in=organisations, is_active=True)
             .select_related("organisation")

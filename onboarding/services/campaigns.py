@@ -38,17 +38,37 @@ def campaign_create(
     campaign = AcceptanceCampaign(terms_version=terms_version, deadline=deadline, targets=targets)
     if offsets is not None:
         campaign.reminder_offsets = sorted({int(o) for o in offsets}, reverse=True)
-    if not terms_version.is_published:
+    campaign_validate(campaign)
+    campaign.save()
+    return campaign
+
+
+def campaign_validate(campaign: AcceptanceCampaign) -> None:
+    """The rules of a campaign not yet launched; a ValidationError says what is wrong."""
+    if not campaign.terms_version.is_published:
         raise ValidationError(_("Only a published terms version can be asked for."))
-    if deadline <= timezone.localdate():
+    if campaign.deadline <= timezone.localdate():
         raise ValidationError(_("The deadline must be in the future."))
+    if not campaign.reminder_offsets:
+        raise ValidationError(_("Give at least one reminder day."))
     if any(not 1 <= o <= MAX_OFFSET_DAYS for o in campaign.reminder_offsets):
         raise ValidationError(
             _("Reminder days must be between 1 and %(max)s.") % {"max": MAX_OFFSET_DAYS}
         )
     campaign.full_clean()
-    campaign.save()
-    return campaign
+
+
+def campaign_start(
+    *, terms_version, deadline: date, targets: str, offsets: list[int] | None = None, by=None
+) -> tuple[AcceptanceCampaign, int]:
+    """Create and launch at once (the shell's way): a campaign that cannot launch is not kept,
+    so the same command can be run again once the reason is gone."""
+    with transaction.atomic():
+        campaign = campaign_create(
+            terms_version=terms_version, deadline=deadline, targets=targets, offsets=offsets
+        )
+        _check_launchable(campaign, timezone.localdate())
+    return campaign, campaign_launch(campaign_id=campaign.pk, by=by)
 
 
 def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> int:
@@ -94,13 +114,15 @@ def _check_launchable(campaign: AcceptanceCampaign, today: date) -> None:
         )
 
 
-def _send_missing_invitations(campaign: AcceptanceCampaign, today: date) -> list:
+def _send_missing_invitations(
+    campaign: AcceptanceCampaign, today: date, *, dry_run: bool = False
+) -> list[PlannedMessage]:
     invited = Reminder.objects.filter(
         campaign=campaign, organisation=OuterRef("organisation"), step=Reminder.INVITATION
     )
     sent = []
     for target in selectors.campaign_pending_targets(campaign).filter(~Exists(invited)):
-        sent += _send_step(campaign, target.organisation, Reminder.INVITATION, today)
+        sent += _plan_or_send(campaign, target.organisation, Reminder.INVITATION, dry_run, today)
     return sent
 
 
@@ -119,27 +141,41 @@ def due_step(campaign: AcceptanceCampaign, today: date) -> str | None:
     return str(min(due)) if due else None
 
 
+class CampaignsFailed(Exception):
+    """Some campaigns could not send what they owed; the others did. Raised after the run."""
+
+    def __init__(self, failures: dict[int, Exception], planned: list[PlannedMessage]):
+        self.failures, self.planned = failures, planned
+        super().__init__("; ".join(f"campaign {pk}: {error!r}" for pk, error in failures.items()))
+
+
 def reminders_send_due(*, today: date | None = None, dry_run: bool = False) -> list[PlannedMessage]:
     """Send what the open campaigns owe on `today`: the due reminder step to every target
-    that has not accepted, and after the deadline the lapse (see `campaign_lapse`)."""
+    that has not accepted, and after the deadline the lapse (see `campaign_lapse`).
+
+    One broken campaign does not stop the others; after the run, CampaignsFailed names it
+    (the task then fails where staff see it, and the command exits non-zero)."""
     today = today or timezone.localdate()
     planned: list[PlannedMessage] = []
+    failures: dict[int, Exception] = {}
     campaigns = AcceptanceCampaign.objects.filter(
         launched_at__isnull=False, lapsed_at__isnull=True
     ).select_related("terms_version")
     for campaign in campaigns:
         try:
             planned += _campaign_due(campaign, today, dry_run)
-        except Exception:
-            # One broken campaign must not stop the others' reminders; it is logged for staff.
+        except Exception as error:
             logger.exception("Campaign %s: sending what is due on %s failed", campaign.pk, today)
+            failures[campaign.pk] = error
+    if failures:
+        raise CampaignsFailed(failures, planned)
     return planned
 
 
 def _campaign_due(campaign: AcceptanceCampaign, today: date, dry_run: bool) -> list:
     if today > campaign.deadline:
         return campaign_lapse(campaign_id=campaign.pk, today=today, dry_run=dry_run)
-    planned = [] if dry_run else _send_missing_invitations(campaign, today)
+    planned = _send_missing_invitations(campaign, today, dry_run=dry_run)
     step = due_step(campaign, today)
     if step is not None:
         for target in selectors.campaign_pending_targets(campaign):
@@ -178,6 +214,11 @@ def _send_step(campaign, organisation, step, today: date) -> list[PlannedMessage
     CampaignTarget.objects.select_for_update().filter(
         campaign=campaign, organisation=organisation
     ).first()
+    # Lock the organisation and look again: an approval may have accepted since the list
+    # of pending targets was made (approvals lock the organisation too).
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    if step != Reminder.LAPSED and selectors.has_accepted(organisation, campaign):
+        return []
     sent = []
     for contact in _recipients(organisation, step):
         recipient = contact.email.lower()
@@ -227,10 +268,8 @@ def campaign_lapse(
     if today <= campaign.deadline or campaign.lapsed_at is not None:
         return []
     planned: list[PlannedMessage] = []
-    lapsed_names = []
     for target in selectors.campaign_pending_targets(campaign):
         organisation = target.organisation
-        lapsed_names.append(organisation.name_fi)
         if dry_run:
             planned += _plan_or_send(campaign, organisation, Reminder.LAPSED, True, today)
             continue
@@ -252,6 +291,13 @@ def campaign_lapse(
         if locked.lapsed_at is None:
             locked.lapsed_at = timezone.now()
             locked.save(update_fields=["lapsed_at"])
+            # Every target lapsed by this run or an earlier one cut short, and still lapsed.
+            lapsed = CampaignTarget.objects.filter(campaign=campaign, lapsed_at__isnull=False)
+            lapsed_names = list(
+                lapsed.exclude(
+                    organisation__in=selectors.accepted_organisations(campaign)
+                ).values_list("organisation__name_fi", flat=True)
+            )
             _queue_staff_summary(locked, lapsed_names)
     return planned
 

@@ -14,9 +14,16 @@ from onboarding.models import OutgoingEmail
 def _is_permanent(error: Exception) -> bool:
     """A 5xx answer about this message or its recipient means it will never be taken.
 
-    A refused login or sender is our configuration, not the message: it is retried.
+    A refused connection, greeting, login or sender is about our relay or configuration, not
+    the message: it is retried.
     """
-    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
+    about_the_relay = (
+        smtplib.SMTPConnectError,
+        smtplib.SMTPHeloError,
+        smtplib.SMTPAuthenticationError,
+        smtplib.SMTPSenderRefused,
+    )
+    if isinstance(error, about_the_relay):
         return False
     if isinstance(error, smtplib.SMTPResponseException):
         return 500 <= error.smtp_code < 600

@@ -78,6 +78,39 @@ def test_bad_reminder_days_and_a_past_deadline_are_refused_with_messages(admin_c
     assert 'value="30, viikko"' in page
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"reminder_offsets": "400, 30"}, "Reminder days must be between 1 and 365."),
+        ({"targets": "legacy"}, "already has a campaign for these targets"),  # a second one
+    ],
+)
+def test_a_campaign_the_rules_refuse_is_an_error_on_the_form(admin_client, changes, message):
+    terms = published_terms()
+    deadline = (timezone.localdate() + timedelta(days=60)).isoformat()
+    post = {"terms_version": terms.pk, "targets": "members", "deadline": deadline}
+    post |= {"reminder_offsets": "30, 7"}
+    url = reverse("admin:onboarding_acceptancecampaign_add")
+    if changes.get("targets") == "legacy":
+        admin_client.post(url, {**post, "targets": "legacy"})
+    response = admin_client.post(url, {**post, **changes})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_editing_a_campaign_not_yet_launched_keeps_to_the_rules(admin_client):
+    terms = published_terms()
+    deadline = timezone.localdate() + timedelta(days=60)
+    campaign = campaign_create(terms_version=terms, deadline=deadline, targets="legacy")
+    url = reverse("admin:onboarding_acceptancecampaign_change", args=[campaign.pk])
+    post = {"terms_version": terms.pk, "targets": "legacy", "deadline": deadline.isoformat()}
+    response = admin_client.post(url, {**post, "reminder_offsets": "500"})
+    assert "Reminder days must be between 1 and 365." in response.content.decode()
+    assert admin_client.post(url, {**post, "reminder_offsets": "20, 10"}).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.reminder_offsets == [20, 10]
+
+
 def test_only_published_versions_can_be_chosen(admin_client):
     draft = TermsVersionFactory(version="luonnos")
     page = admin_client.get(reverse("admin:onboarding_acceptancecampaign_add")).content.decode()
@@ -112,6 +145,22 @@ def test_the_pending_list_downloads_as_csv_with_contacts(admin_client, launched)
         "admin2@koulu.fi",
     }
     assert response["Content-Type"].startswith("text/csv")
+
+
+def test_after_the_lapse_the_csv_and_the_page_still_list_who_has_not_accepted(
+    admin_client, launched
+):
+    from onboarding.services.campaigns import reminders_send_due
+
+    reminders_send_due(today=DEADLINE + timedelta(days=1))
+    url = reverse("admin:onboarding_acceptancecampaign_pending_csv", args=[launched.pk])
+    text = admin_client.get(url).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert {(row["contact_email"], row["membership"]) for row in rows} == {
+        (f"admin{n}@koulu.fi", "lapsed") for n in range(3)
+    }
+    report = reverse("admin:onboarding_acceptancecampaign_report", args=[launched.pk])
+    assert admin_client.get(report).content.decode().count("– lapsed</li>") == 3
 
 
 def test_a_launched_campaign_cannot_be_changed_or_deleted(admin_client, launched):

@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from onboarding.models import AcceptanceCampaign, Reminder
@@ -60,16 +61,26 @@ def test_start_campaign_explains_what_is_wrong(args, message):
     assert not AcceptanceCampaign.objects.filter(launched_at__isnull=False).exists()
 
 
-def test_send_reminders_for_a_date_prints_what_it_sends_and_a_dry_run_sends_nothing(member):
+def test_send_reminders_prints_what_it_sends_and_a_dry_run_sends_nothing(member):
     published_terms(version="2024-1")
     run("start_campaign", "2024-1", "--deadline", DEADLINE.isoformat(), "--targets", "legacy")
-    day = (DEADLINE - timedelta(days=30)).isoformat()
-    dry = run("send_reminders", "--date", day, "--dry-run")
-    assert "would send: " in dry and "step 30 → hallinto@kunta.fi" in dry
-    assert Reminder.objects.filter(step="30").count() == 0
-    sent = run("send_reminders", "--date", day)
-    assert "1 message(s) sent." in sent
-    assert "0 message(s) sent." in run("send_reminders", "--date", day)
+    # Launched 20 days ago: the 60-day reminder fell due 15 days ago, and is still owed.
+    AcceptanceCampaign.objects.update(launched_at=F("launched_at") - timedelta(days=20))
+    dry = run("send_reminders", "--dry-run")
+    assert "would send: " in dry and "step 60 → hallinto@kunta.fi" in dry
+    assert Reminder.objects.filter(step="60").count() == 0
+    later = (DEADLINE - timedelta(days=30)).isoformat()
+    assert "step 30 → hallinto@kunta.fi" in run("send_reminders", "--date", later, "--dry-run")
+    assert "1 message(s) sent." in run("send_reminders", "--date", timezone.localdate().isoformat())
+    assert "0 message(s) sent." in run("send_reminders")
+
+
+def test_a_dry_run_lists_the_invitations_a_real_run_would_still_send(member):
+    published_terms(version="2024-1")
+    run("start_campaign", "2024-1", "--deadline", DEADLINE.isoformat(), "--targets", "legacy")
+    Reminder.objects.all().delete()  # as if the launch crashed before inviting
+    assert "step invitation → hallinto@kunta.fi" in run("send_reminders", "--dry-run")
+    assert "1 message(s) sent." in run("send_reminders")
 
 
 def test_send_reminders_refuses_a_bad_date():
@@ -81,8 +92,34 @@ def test_a_future_date_never_lapses_a_campaign_ahead_of_time(member):
     published_terms(version="2024-1")
     run("start_campaign", "2024-1", "--deadline", DEADLINE.isoformat(), "--targets", "legacy")
     after = (DEADLINE + timedelta(days=1)).isoformat()
-    with pytest.raises(CommandError, match="before their deadline"):
+    with pytest.raises(CommandError, match="in the future: use --dry-run"):
         run("send_reminders", "--date", after)
     member.refresh_from_db()
     assert member.membership == "legacy_contract"
     assert "step lapsed" in run("send_reminders", "--date", after, "--dry-run")
+
+
+def test_a_campaign_that_cannot_launch_yet_is_not_left_behind(member):
+    published_terms(version="2024-1")
+    published_terms(version="2099-1", effective_from=timezone.localdate() + timedelta(days=10))
+    args = ("start_campaign", "2099-1", "--deadline", DEADLINE.isoformat(), "--targets", "members")
+    with pytest.raises(CommandError, match="not the version in force"):
+        run(*args)
+    assert not AcceptanceCampaign.objects.exists()
+    with pytest.raises(CommandError, match="not the version in force"):
+        run(*args)  # the same answer again, not "already has a campaign"
+
+
+def test_start_campaign_refuses_an_empty_list_of_reminder_days(member):
+    published_terms(version="2024-1")
+    with pytest.raises(CommandError, match="at least one reminder day"):
+        run(
+            "start_campaign",
+            "2024-1",
+            "--deadline",
+            DEADLINE.isoformat(),
+            "--targets",
+            "legacy",
+            "--offsets",
+            ",",
+        )

@@ -226,3 +226,74 @@ def test_an_organisation_that_accepted_a_later_version_is_not_pending(campaign, 
     assert reminders_send_due(today=DEADLINE - timedelta(days=30)) == []
     report = selectors.campaign_report(campaign)
     assert (report.pending, report.accepted_on_time) == (0, 1)
+
+
+def test_an_organisation_that_accepts_while_the_run_is_under_way_gets_no_reminder(
+    campaign, terms, monkeypatch
+):
+    from onboarding.services import campaigns as module
+
+    legacy_member("Eka", "eka@koulu.fi")
+    toka = legacy_member("Toka", "toka@koulu.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    real = module._send_step
+
+    def accepting_just_before(campaign_, organisation, step, today):
+        if organisation == toka:  # listed as pending, then accepts before its turn
+            TermsAcceptanceFactory(organisation=toka, terms_version=terms)
+        return real(campaign_, organisation, step, today)
+
+    monkeypatch.setattr(module, "_send_step", accepting_just_before)
+    sent = reminders_send_due(today=DEADLINE - timedelta(days=30))
+    assert [m.recipient for m in sent] == ["eka@koulu.fi"]
+    assert not Reminder.objects.filter(organisation=toka, step="30").exists()
+
+
+def test_the_summary_names_organisations_lapsed_by_a_run_that_was_cut_short(campaign, monkeypatch):
+    from onboarding.services import campaigns as module
+
+    UserFactory(email="kasittelija@oph.fi", is_staff=True)
+    legacy_member("Aaltola", "a@aaltola.fi")
+    legacy_member("Borgå", "b@borga.fi")
+    campaign_launch(campaign_id=campaign.pk)
+    real = module._send_step
+
+    def crash_at_borga(campaign_, organisation, step, today):
+        if organisation.name_fi == "Borgå":
+            raise ConnectionError("worker lost")
+        return real(campaign_, organisation, step, today)
+
+    monkeypatch.setattr(module, "_send_step", crash_at_borga)
+    with pytest.raises(module.CampaignsFailed):
+        reminders_send_due(today=DEADLINE + timedelta(days=1))
+    monkeypatch.setattr(module, "_send_step", real)
+    reminders_send_due(today=DEADLINE + timedelta(days=2))
+    summary = OutgoingEmail.objects.get(key__startswith=f"campaign-summary:{campaign.pk}:")
+    assert "Aaltola" in summary.body_text and "Borgå" in summary.body_text
+
+
+def test_a_failing_campaign_is_reported_after_the_others_have_sent(terms, monkeypatch):
+    from onboarding.services import campaigns as module
+
+    legacy_member("Eka", "eka@koulu.fi")
+    first = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    second = campaign_create(terms_version=terms, deadline=DEADLINE, targets="members")
+    campaign_launch(campaign_id=first.pk)
+    campaign_launch(campaign_id=second.pk)
+    real = module._campaign_due
+
+    def broken_first(campaign_, today, dry_run):
+        if campaign_.pk == first.pk:
+            raise RuntimeError("template missing")
+        return real(campaign_, today, dry_run)
+
+    monkeypatch.setattr(module, "_campaign_due", broken_first)
+    with pytest.raises(module.CampaignsFailed, match="template missing") as failed:
+        reminders_send_due(today=DEADLINE - timedelta(days=30))
+    assert list(failed.value.failures) == [first.pk]
+    assert [(m.campaign_id, m.step) for m in failed.value.planned] == [(second.pk, "30")]
+
+
+def test_a_campaign_needs_at_least_one_reminder_day(terms):
+    with pytest.raises(ValidationError, match="at least one reminder day"):
+        campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy", offsets=[])

@@ -27,6 +27,10 @@ TEMPORARY_ERRORS = [
     pytest.param(
         smtplib.SMTPRecipientsRefused({"a@b.fi": (450, b"mailbox busy")}), id="recipient-450"
     ),
+    # 5xx about our relay, not the message: a misconfigured relay must not fail every email.
+    pytest.param(smtplib.SMTPConnectError(554, b"no service for you"), id="greeting-554"),
+    pytest.param(smtplib.SMTPAuthenticationError(535, b"bad credentials"), id="login-535"),
+    pytest.param(smtplib.SMTPSenderRefused(553, b"not ours", "noreply@oph.fi"), id="sender-553"),
 ]
 PERMANENT_ERRORS = [
     pytest.param(smtplib.SMTPResponseException(550, b"mailbox unavailable"), id="550"),

@@ -5,8 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from onboarding.models import AcceptanceCampaign
-from onboarding.services.campaigns import reminders_send_due
+from onboarding.services.campaigns import CampaignsFailed, reminders_send_due
 
 
 class Command(BaseCommand):
@@ -22,16 +21,14 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"--date must be YYYY-MM-DD: {error}") from error
         if today and today > timezone.localdate() and not options["dry_run"]:
-            early = AcceptanceCampaign.objects.filter(
-                launched_at__isnull=False, lapsed_at__isnull=True, deadline__lt=today
-            ).exclude(deadline__lt=timezone.localdate())
-            if early.exists():
-                # Lapsing is final for the organisations: never ahead of the real calendar.
-                raise CommandError(
-                    f"{today} would lapse campaign(s) {sorted(c.pk for c in early)} before "
-                    "their deadline has passed; use --dry-run to see what would happen."
-                )
-        planned = reminders_send_due(today=today, dry_run=options["dry_run"])
+            # A step sent early is recorded as sent, and lapsing is final: never ahead of the
+            # real calendar.
+            raise CommandError(f"{today} is in the future: use --dry-run to see what would happen.")
+        failed = None
+        try:
+            planned = reminders_send_due(today=today, dry_run=options["dry_run"])
+        except CampaignsFailed as error:
+            planned, failed = error.planned, error
         verb = "would send" if options["dry_run"] else "sent"
         for message in planned:
             self.stdout.write(
@@ -39,3 +36,5 @@ class Command(BaseCommand):
                 f"step {message.step} → {message.recipient}"
             )
         self.stdout.write(f"{len(planned)} message(s) {verb}.")
+        if failed is not None:
+            raise CommandError(f"Some campaigns failed (the others went through): {failed}")

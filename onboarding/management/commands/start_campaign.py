@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from onboarding.models import AcceptanceCampaign, TermsVersion
-from onboarding.services.campaigns import campaign_create, campaign_launch
+from onboarding.services.campaigns import campaign_start
 
 
 class Command(BaseCommand):
@@ -33,10 +33,9 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"Bad --deadline or --offsets: {error}") from error
         try:
-            campaign = campaign_create(
+            campaign, count = campaign_start(
                 terms_version=terms, deadline=deadline, targets=options["targets"], offsets=offsets
             )
-            count = campaign_launch(campaign_id=campaign.pk)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(
