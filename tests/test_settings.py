@@ -75,3 +75,15 @@ def test_an_empty_required_value_counts_as_missing():
 def test_development_needs_no_configuration_at_all():
     result = manage("check", env={"DEBUG": "true"})
     assert result.returncode == 0, result.stderr
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "portal" / "settings.py").read_text()
+    read = set(re.findall(r'(?:env(?:\.\w+)?|required)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
+    assert read, "the pattern finds the variables"
+    assert sorted(read - documented) == []

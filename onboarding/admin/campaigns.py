@@ -17,8 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from onboarding import selectors
+from onboarding.admin.core import ReadOnlyAdminMixin
 from onboarding.charts import cumulative_chart
-from onboarding.models import AcceptanceCampaign, ContactPerson, TermsVersion
+from onboarding.models import (
+    AcceptanceCampaign,
+    CampaignTarget,
+    ContactPerson,
+    Reminder,
+    TermsVersion,
+)
 from onboarding.services.campaigns import (
     MAX_OFFSET_DAYS,
     campaign_create,
@@ -69,7 +76,8 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["terms_version"].queryset = TermsVersion.objects.published()
+        if "terms_version" in self.fields:  # a launched campaign is shown read-only
+            self.fields["terms_version"].queryset = TermsVersion.objects.published()
 
     def clean_deadline(self):
         deadline = self.cleaned_data["deadline"]
@@ -92,7 +100,9 @@ class CampaignForm(forms.ModelForm):
 class AcceptanceCampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
     list_display = ["__str__", "deadline", "launched_at", "lapsed_at", "report_link"]
+    list_filter = ["targets", ("launched_at", admin.EmptyFieldListFilter)]
     list_select_related = ["terms_version"]
+    search_fields = ["terms_version__version"]
     actions = ["launch"]
 
     @admin.display(description=_("report"))
@@ -255,3 +265,35 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
                     )
                 )
         return response
+
+
+@admin.register(CampaignTarget)
+class CampaignTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who each campaign asks; written by the launch, read here."""
+
+    list_display = ["organisation", "campaign", "lapsed_at"]
+    list_filter = ["campaign", ("lapsed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["organisation", "campaign__terms_version"]
+    search_fields = ["organisation__name_fi", "organisation__oid"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every campaign message claimed, with its email's fate: the record that nothing is
+    sent twice or lost."""
+
+    list_display = [
+        "recipient",
+        "organisation",
+        "step_label",
+        "campaign",
+        "email_status",
+        "created_at",
+    ]
+    list_filter = ["step", "email__status", "campaign"]
+    list_select_related = ["organisation", "campaign__terms_version", "email"]
+    search_fields = ["recipient", "organisation__name_fi", "organisation__oid"]
+
+    @admin.display(description=_("email"), ordering="email__status")
+    def email_status(self, obj):
+        return obj.email.get_status_display()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from onboarding import selectors
 from onboarding.localised import active_language
@@ -13,18 +14,23 @@ def home(request):
 
 
 def terms(request):
-    current = selectors.current_terms()
+    today = timezone.localdate()
+    current = selectors.current_terms(on=today)
     versions = list(selectors.published_terms())
     language = active_language()
-    for version in [current, *versions]:
-        if version is not None:
-            version.shown_lang = version.shown_language(language)  # for lang="" (WCAG 3.1.2)
+    for version in versions:
+        version.shown_lang = version.shown_language(language)  # for lang="" (WCAG 3.1.2)
+    if current is not None:
+        current = next(v for v in versions if v.pk == current.pk)
     return render(
         request,
         "onboarding/terms.html",
         {
             "current": current,
-            "earlier": [v for v in versions if current is None or v.pk != current.pk],
+            "upcoming": sorted(
+                (v for v in versions if v.effective_from > today), key=lambda v: v.effective_from
+            ),
+            "earlier": [v for v in versions if v.effective_from <= today and v != current],
         },
     )
 

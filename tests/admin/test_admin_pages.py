@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from onboarding.models import TermsAcceptance, TermsVersion
+from onboarding.models import AcceptanceCampaign, TermsAcceptance, TermsVersion
+from onboarding.services.campaigns import campaign_create, campaign_launch
 from tests.factories import (
     ContactPersonFactory,
     LegacyContractFactory,
@@ -14,6 +18,7 @@ from tests.factories import (
     TermsVersionFactory,
     published_terms,
 )
+from tests.services.test_registration_submit import submit
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +29,40 @@ MODELS = [
     "termsversion",
     "termsacceptance",
     "user",
+    "registration",
+    "pendingregistration",
+    "outgoingemail",
+    "acceptancecampaign",
+    "campaigntarget",
+    "reminder",
 ]
 
 
-@pytest.fixture
-def populated():
+def add_rows() -> TermsAcceptance:
+    """One more row of every model: an acceptance with its contacts and contract, a
+    notification waiting for review, a campaign that has invited a legacy member."""
     acceptance = TermsAcceptanceFactory()
     ContactPersonFactory(organisation=acceptance.organisation)
     LegacyContractFactory(organisation=acceptance.organisation)
     TermsVersionFactory()
+    terms = published_terms()
+    submit(terms)
+    member = OrganisationFactory(membership="legacy_contract")
+    ContactPersonFactory(organisation=member)
+    targets = AcceptanceCampaign.Targets.values
+    used = set(AcceptanceCampaign.objects.values_list("terms_version", "targets"))
+    deadline = timezone.localdate() + timedelta(days=60)
+    for target in targets:
+        if (terms.pk, target) not in used:
+            campaign = campaign_create(terms_version=terms, deadline=deadline, targets=target)
+            campaign_launch(campaign_id=campaign.pk)
+            break
     return acceptance
+
+
+@pytest.fixture
+def populated():
+    return add_rows()
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -87,15 +116,13 @@ def test_list_pages_cost_the_same_queries_for_many_rows(
 ):
     url = reverse(f"admin:onboarding_{model}_changelist")
     for _ in range(2):
-        TermsAcceptanceFactory(organisation=ContactPersonFactory().organisation)
-        LegacyContractFactory()
-    with django_assert_max_num_queries(12) as few:
-        admin_client.get(url)
-    for _ in range(20):
-        TermsAcceptanceFactory(organisation=ContactPersonFactory().organisation)
-        LegacyContractFactory()
+        add_rows()
+    with django_assert_max_num_queries(14) as few:
+        assert admin_client.get(url).status_code == 200
+    for _ in range(10):
+        add_rows()
     with django_assert_max_num_queries(len(few.captured_queries)):
-        admin_client.get(url)
+        assert admin_client.get(url).status_code == 200
 
 
 def test_a_published_version_is_shown_read_only_without_delete(admin_client):

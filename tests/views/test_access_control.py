@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -214,3 +214,17 @@ def test_the_current_terms_are_shown_first(client):
     current = published_terms(version="2024-1", effective_from=date(2024, 1, 1))
     page = client.get("/en/terms/").content.decode()
     assert page.index(current.content_sha256) < page.index("Earlier versions")
+
+
+def test_a_version_not_yet_in_force_is_shown_as_coming_not_as_earlier(client):
+    from django.utils import timezone
+
+    current = published_terms(version="2024-1", effective_from=date(2024, 1, 1))
+    coming = published_terms(
+        version="2099-1", effective_from=timezone.localdate() + timedelta(days=30)
+    )
+    page = client.get("/en/terms/").content.decode()
+    current_at = page.index(current.content_sha256)
+    coming_at = page.index("Version 2099-1 takes effect on")
+    assert current_at < coming_at < page.index(coming.content_sha256)
+    assert "Earlier versions" not in page
