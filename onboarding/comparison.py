@@ -72,6 +72,16 @@ def compare(registration: Registration) -> tuple[list[Row], list[ContactRow]]:
         )
         for name, label in ORGANISATION_LABELS.items()
     ]
+    declarations = registration.data.get("declarations", {})
+    rows.append(
+        Row(
+            label=str(_("Use of test learner numbers")),
+            submitted=declarations.get("test_learner_number_use", "")
+            if declarations.get("uses_test_learner_numbers")
+            else "",
+            current=organisation.test_learner_number_use if organisation else "",
+        )
+    )
     current = {}
     if organisation:
         for contact in organisation.contacts.filter(is_active=True):

@@ -132,6 +132,20 @@ def test_the_review_page_marks_what_a_legacy_members_notification_changes(admin_
         "vanha@lempaala.fi": "removed",
     }
     assert 'class="state-removed"' in page and 'class="changed"' in page
+    use = rows["Use of test learner numbers"]
+    assert not use.changed and (use.submitted, use.current) == ("", "")
+
+
+def test_the_review_page_marks_a_changed_use_of_test_learner_numbers(admin_client):
+    OrganisationFactory(
+        oid="1.2.246.562.10.74484103937", kind="both", test_learner_number_use="Staging only"
+    )
+    registration = submit(kind="both")
+    response = admin_client.get(
+        reverse("admin:onboarding_registration_change", args=[registration.pk])
+    )
+    use = {row.label: row for row in response.context["rows"]}["Use of test learner numbers"]
+    assert use.changed and (use.submitted, use.current) == ("", "Staging only")
 
 
 def test_approving_from_the_review_page_makes_the_organisation_a_member(
