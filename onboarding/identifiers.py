@@ -89,7 +89,7 @@ def validate_organisation_oid(value: str, *, allow_test: bool = False) -> str:
     Real organisation OIDs carry no reliable check digit and vary in length, so any run of
     digits after the node is accepted.
     """
-    value = (value or "").strip()
+    value = str(value or "").strip()
     node, _digits = _split_oph_oid(value)
     if node == TEST_ORGANISATION_NODE:
         if not allow_test:
@@ -127,7 +127,7 @@ def validate_learner_number(value: str, *, allow_test: bool = False) -> str:
 
     A test learner number is node 98 with a Luhn check digit, accepted only if allowed.
     """
-    value = (value or "").strip()
+    value = str(value or "").strip()
     node, digits = _split_oph_oid(value)
     if node == TEST_LEARNER_NODE:
         if not allow_test:
@@ -167,7 +167,7 @@ def business_id_check_digit(body: str) -> int | None:
 
 def validate_business_id(value: str) -> str:
     """A Finnish business ID (Y-tunnus): 7 digits, a hyphen and a check digit."""
-    value = (value or "").strip()
+    value = str(value or "").strip()
     match = _BUSINESS_ID_SHAPE.match(value)
     if not match:
         raise ValidationError(

@@ -240,3 +240,11 @@ def test_validators_only_ever_raise_validation_errors(
         assert validate_business_id(text) == text.strip()
     except ValidationError as error:
         assert error.code == "format" or error.code == "check_digit"
+
+
+@pytest.mark.parametrize(
+    "validate", [validate_organisation_oid, validate_learner_number, validate_business_id]
+)
+def test_a_value_that_is_not_text_is_refused_as_invalid_not_a_crash(validate):
+    with pytest.raises(ValidationError):
+        validate(1224656210)

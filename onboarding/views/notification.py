@@ -132,6 +132,17 @@ def notify(request, oid: str):
             )
             request.session.modified = True
             return redirect("onboarding:notify_check", oid=oid)
+    elif draft and draft.get("error"):
+        # The submit found the terms changed: the draft again, with why, at the acceptance.
+        post = _post_from_draft(draft)
+        form = NotificationForm(post, asks_acceptance=asks_acceptance)
+        formset = ContactFormSet(post, prefix="contacts")
+        form.is_valid()
+        formset.is_valid()
+        if "accept_terms" in form.fields:
+            form.errors.pop("accept_terms", None)
+            form.add_error("accept_terms", draft["error"])
+        token = draft["token"]
     else:
         if draft:
             initial, rows = draft["form"], draft["data"]["contacts"]
@@ -159,6 +170,19 @@ def notify(request, oid: str):
         },
         status=400 if errors else 200,
     )
+
+
+def _post_from_draft(draft: dict) -> dict:
+    """The draft as the browser posts it, to show it again with its errors."""
+    post = {
+        name: ("on" if value else "") if isinstance(value, bool) else value
+        for name, value in draft["form"].items()
+    }
+    rows = draft["data"]["contacts"]
+    post |= {"contacts-TOTAL_FORMS": len(rows), "contacts-INITIAL_FORMS": len(rows)}
+    for index, row in enumerate(rows):
+        post |= {f"contacts-{index}-{name}": value for name, value in row.items()}
+    return post
 
 
 def _draft(oid, form, formset, token, terms: TermsVersion | None) -> dict:
@@ -248,8 +272,8 @@ def notify_submit(request, oid: str):
     except ValidationError as error:
         # Keep everything typed; only the acceptance must be given again.
         draft["form"].update(accept_terms=False, authority_confirmed=False)
+        draft["error"] = " ".join(error.messages)
         request.session.modified = True
-        messages.error(request, " ".join(error.messages))
         return redirect("onboarding:notify", oid=oid)
     _drafts(request).pop(oid, None)
     request.session.modified = True

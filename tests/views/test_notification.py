@@ -415,7 +415,9 @@ def test_terms_published_before_the_submit_stop_it_and_keep_the_draft(
     assert response["Location"] == FORM
     assert not Registration.objects.exists() and mailoutbox == []
     page = client.get(FORM).content.decode()
-    assert "The terms of use changed while you filled in the form." in page
+    changed = "The terms of use changed while you filled in the form."
+    assert changed in summary_of(page) and changed in error_at(page, "id_accept_terms")
+    assert summary_of(page).count("<li>") == 2  # and the authority, to confirm again
     assert newer.content_sha256 in page and terms.content_sha256 not in page
     kept = {"contacts-0-email": "rehtori@koulu.fi", "accept_terms": "", "authority_confirmed": ""}
     assert_keeps_typed(page, post | kept)  # emails as stored: lower case
