@@ -25,7 +25,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

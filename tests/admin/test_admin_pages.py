@@ -200,7 +200,7 @@ def admin_object_urls():
                 yield pytest.param(f"{prefix}_{page}", object_id, id=f"{prefix}_{page}-{object_id}")
 
 
-@pytest.mark.parametrize(("name", "object_id"), admin_object_urls())
+@pytest.mark.parametrize(("name", "object_id"), list(admin_object_urls()))
 def test_an_admin_page_for_no_such_object_answers_never_a_server_error(
     admin_client, name, object_id
 ):
