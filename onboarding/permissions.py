@@ -18,6 +18,8 @@ READ = [
     "pendingregistration",
     "outgoingemail",
     "acceptancecampaign",
+    "campaigntarget",
+    "reminder",
 ]
 WRITE = {
     "registration": ["change"],
@@ -38,6 +40,10 @@ def reviewer_codenames() -> set[str]:
 def ensure_reviewers_group(sender, using="default", **kwargs) -> None:
     """post_migrate: the group exists with exactly the permissions above."""
     from django.contrib.auth.models import Group, Permission
+    from django.db import router
+
+    if not router.allow_migrate_model(using, Group):
+        return
 
     permissions = Permission.objects.using(using).filter(
         content_type__app_label="onboarding", codename__in=reviewer_codenames()

@@ -157,14 +157,7 @@ def campaign_unanswered_targets(campaign) -> QuerySet:
 def campaign_pending_targets(campaign) -> QuerySet:
     """Targets of a campaign, not yet lapsed, that have accepted neither its terms version nor
     a later one."""
-    from onboarding.models import CampaignTarget
-
-    return (
-        CampaignTarget.objects.filter(campaign=campaign, lapsed_at__isnull=True)
-        .exclude(organisation_id__in=_accepted_campaign(campaign).values("organisation_id"))
-        .select_related("organisation")
-        .order_by("organisation__name_fi")
-    )
+    return campaign_unanswered_targets(campaign).filter(lapsed_at__isnull=True)
 
 
 def administrative_contacts_all() -> QuerySet[ContactPerson]:

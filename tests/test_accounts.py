@@ -118,12 +118,13 @@ def test_people_who_are_not_staff_are_refused_the_admin(client):
 
 
 def test_the_sign_in_page_leads_with_the_emailed_code_and_the_way_to_sign_up(client):
-    page = client.get("/sv/accounts/login/").content.decode()
-    code_link = page.index(f'href="{reverse("account_request_login_code")}"')
+    page = client.get("/sv/accounts/login/?next=/sv/notify/").content.decode()
+    then = "?next=%2Fsv%2Fnotify%2F"  # both ways lead on to where the person was going
+    code_link = page.index(f'href="{reverse("account_request_login_code")}{then}"')
     password_form = page.index('<form class="entrance-form"')
     assert code_link < password_form
     assert "Skicka mig en inloggningskod" in page
-    assert f'<a href="{reverse("account_signup")}">Skapa ett konto</a>' in page
+    assert f'<a href="{reverse("account_signup")}{then}">Skapa ett konto</a>' in page
 
 
 def test_a_sign_in_error_is_summarised_and_tied_to_its_field_in_the_pages_language(client):

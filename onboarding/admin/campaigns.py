@@ -267,12 +267,28 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
         return response
 
 
+class CampaignFilter(admin.SimpleListFilter):
+    """By campaign; the campaigns are named by their terms version, read in one query."""
+
+    title = _("acceptance campaign")
+    parameter_name = "campaign"
+
+    def lookups(self, request, model_admin):
+        campaigns = AcceptanceCampaign.objects.select_related("terms_version")
+        return [(campaign.pk, str(campaign)) for campaign in campaigns]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdecimal():
+            return queryset.filter(campaign_id=int(self.value()))
+        return queryset
+
+
 @admin.register(CampaignTarget)
 class CampaignTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who each campaign asks; written by the launch, read here."""
 
     list_display = ["organisation", "campaign", "lapsed_at"]
-    list_filter = ["campaign", ("lapsed_at", admin.EmptyFieldListFilter)]
+    list_filter = [CampaignFilter, ("lapsed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["organisation", "campaign__terms_version"]
     search_fields = ["organisation__name_fi", "organisation__oid"]
 
@@ -290,7 +306,7 @@ class ReminderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "email_status",
         "created_at",
     ]
-    list_filter = ["step", "email__status", "campaign"]
+    list_filter = ["step", "email__status", CampaignFilter]
     list_select_related = ["organisation", "campaign__terms_version", "email"]
     search_fields = ["recipient", "organisation__name_fi", "organisation__oid"]
 

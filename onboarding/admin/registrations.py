@@ -105,10 +105,12 @@ class RegistrationAdmin(HistoryAdmin):
 
 def _registration_or_none(object_id: str) -> Registration | None:
     """Any status, also from the queue: one decided meanwhile says so on its page."""
-    if not object_id.isdigit():
+    try:
+        pk = int(object_id)
+    except ValueError:
         return None
     queryset = Registration.objects.select_related("terms_version", "submitted_by", "reviewed_by")
-    return queryset.filter(pk=object_id).first()
+    return queryset.filter(pk=pk).first()
 
 
 @admin.register(PendingRegistration)

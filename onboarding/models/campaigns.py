@@ -20,13 +20,6 @@ class CampaignTargets(models.TextChoices):
     MEMBERS = "members", _("Every member (re-acceptance)")
 
 
-class CampaignManager(models.Manager):
-    def get_queryset(self):
-        # A campaign is named by its terms version (__str__): lists of campaigns, such as the
-        # admin's filters, read them in one query.
-        return super().get_queryset().select_related("terms_version")
-
-
 class AcceptanceCampaign(models.Model):
     """These organisations must accept this terms version by this deadline."""
 
@@ -63,8 +56,6 @@ class AcceptanceCampaign(models.Model):
         editable=False,
         help_text=_("When the targets without an acceptance were marked lapsed."),
     )
-
-    objects = CampaignManager()
 
     class Meta:
         verbose_name = _("acceptance campaign")

@@ -80,8 +80,10 @@ def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> 
     """
     today = today or timezone.localdate()
     with transaction.atomic():
+        # Lock the campaign only: a lock on its terms version would hold up every approval
+        # that records an acceptance of it (and could deadlock with one).
         campaign = (
-            AcceptanceCampaign.objects.select_for_update()
+            AcceptanceCampaign.objects.select_for_update(of=("self",))
             .select_related("terms_version")
             .get(pk=campaign_id)
         )

@@ -142,6 +142,8 @@ def notify(request, oid: str):
         if "accept_terms" in form.fields:
             form.errors.pop("accept_terms", None)
             form.add_error("accept_terms", draft["error"])
+        else:  # nothing to accept any more (accepted meanwhile): still say what happened
+            form.add_error(None, draft["error"])
         token = draft["token"]
     else:
         if draft:

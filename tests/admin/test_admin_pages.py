@@ -196,7 +196,7 @@ def admin_object_urls():
     for model in admin.site._registry:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         for page in ("change", "history", "delete"):
-            for object_id in ("abc", "0", "99999999999999999999", "1 OR 1=1"):
+            for object_id in ("abc", "0", "99999999999999999999", "1 OR 1=1", "²"):
                 yield pytest.param(f"{prefix}_{page}", object_id, id=f"{prefix}_{page}-{object_id}")
 
 

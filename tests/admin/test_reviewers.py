@@ -54,3 +54,9 @@ def test_a_reviewer_cannot_write_terms_or_campaigns(reviewer_client):
     change = reviewer_client.get(reverse("admin:onboarding_termsversion_change", args=[terms.pk]))
     assert change.status_code == 200  # to read
     assert reviewer_client.get(reverse("admin:onboarding_user_changelist")).status_code == 403
+
+
+def test_a_reviewer_follows_campaigns_their_targets_and_reminders(reviewer_client):
+    for model in ("acceptancecampaign", "campaigntarget", "reminder", "outgoingemail"):
+        changelist = reverse(f"admin:onboarding_{model}_changelist")
+        assert reviewer_client.get(changelist).status_code == 200, model

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -245,3 +245,28 @@ def test_an_older_notification_approved_at_once_with_a_newer_one_never_wins(
     else:
         assert type(outcomes[0]) is ValidationError, outcomes[0]  # "a newer one is approved"
         assert older.is_pending
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_a_campaign_launched_while_a_member_is_approved_both_go_through(
+    registration, reviewers, round_
+):
+    """Neither waits for a lock the other holds: the launch locks its campaign, not the terms
+    version the approval records an acceptance of."""
+    from onboarding.services.campaigns import campaign_create, campaign_launch
+
+    Organisation.objects.filter(oid=OID).update(membership="legacy_contract")
+    for n in range(5):
+        member = OrganisationFactory(membership="legacy_contract")
+        ContactPersonFactory(organisation=member, email=f"rehtori{n}@koulu.fi")
+    campaign = campaign_create(
+        terms_version=registration.terms_version,
+        deadline=date.today() + timedelta(days=60),
+        targets="legacy",
+    )
+    outcomes = at_once(
+        approving(registration, reviewers[0]),
+        lambda: campaign_launch(campaign_id=campaign.pk),
+    )
+    assert isinstance(outcomes[0], Registration), outcomes[0]
+    assert isinstance(outcomes[1], int), outcomes[1]

@@ -424,6 +424,21 @@ def test_terms_published_before_the_submit_stop_it_and_keep_the_draft(
     assert not re.search(r'name="accept_terms"[^>]*\bchecked', page)
 
 
+def test_terms_changed_and_accepted_by_others_meanwhile_are_still_explained(
+    client, person, terms, django_capture_on_commit_callbacks
+):
+    organisation = OrganisationFactory(oid=OID)
+    post = valid_post(token_on(client.get(FORM).content.decode()))
+    assert client.post(FORM, post)["Location"] == CHECK
+    newer = published_terms(version="2025-1", effective_from=date(2024, 6, 1))
+    TermsAcceptanceFactory(organisation=organisation, terms_version=newer)  # a colleague did
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(SUBMIT, {"token": post["token"]})
+    page = client.get(FORM).content.decode()
+    assert 'name="accept_terms"' not in page  # nothing to accept any more
+    assert "The terms of use changed while you filled in the form." in summary_of(page)
+
+
 def test_terms_published_while_the_form_is_open_are_not_accepted_unseen(client, person, terms):
     token = token_on(client.get(FORM).content.decode())  # shows version 2024-1
     published_terms(version="2025-1", effective_from=date(2024, 6, 1))
