@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from itertools import count
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -63,8 +64,8 @@ class WorkerProcess:
         env = os.environ | {
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": (
-                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                f"/{db['NAME']}"
+                f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}"
+                f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
             ),
             "CELERY_BROKER_URL": broker,
             "CELERY_TASK_ALWAYS_EAGER": "false",
