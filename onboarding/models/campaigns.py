@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from onboarding.models.emails import OutgoingEmail
 from onboarding.models.organisations import Organisation
@@ -150,8 +151,14 @@ class Reminder(models.Model):
 
     @property
     def step_label(self) -> str:
-        if self.step == self.INVITATION:
-            return str(_("invitation"))
-        if self.step == self.LAPSED:
-            return str(_("lapse notice"))
-        return str(_("%(days)s days before") % {"days": self.step})
+        return step_label(self.step)
+
+
+def step_label(step: str) -> str:
+    """A campaign step as staff read it: invitation, N days before, lapse notice."""
+    if step == Reminder.INVITATION:
+        return str(_("invitation"))
+    if step == Reminder.LAPSED:
+        return str(_("lapse notice"))
+    days = int(step)
+    return ngettext("%(days)d day before", "%(days)d days before", days) % {"days": days}

@@ -13,3 +13,11 @@ register = template.Library()
 def error_summary(form) -> list[tuple[str, str]]:
     """The form's errors as (anchor, message) pairs, for includes/error_summary.html."""
     return _error_summary(form) if form.is_bound else []
+
+
+@register.filter
+def step_label(step: str) -> str:
+    """A campaign step as staff read it: invitation, N days before, lapse notice."""
+    from onboarding.models.campaigns import step_label as label
+
+    return label(step)

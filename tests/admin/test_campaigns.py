@@ -131,6 +131,7 @@ def test_the_report_shows_figures_chart_and_failures(admin_client, launched):
     assert dict(report.reminders_per_step)["invitation"] == 3
     assert "<svg" in page and "<polyline" in page
     assert "550 no such user" in page
+    assert "<td>60 days before</td>" in page and "<td>1 day before</td>" in page
 
 
 def test_the_pending_list_downloads_as_csv_with_contacts(admin_client, launched):
