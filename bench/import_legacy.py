@@ -18,20 +18,6 @@ from pathlib import Path
 
 ORGANISATIONS = 4_000
 ROWS = 10_000
-HEADER = [
-    "oid",
-    "name_fi",
-    "name_sv",
-    "business_id",
-    "kind",
-    "contract_reference",
-    "signed_on",
-    "ends_on",
-    "contact_name",
-    "contact_email",
-    "contact_role",
-    "contact_language",
-]
 KINDS = ["education_provider", "koulutustoimija", "Palveluntarjoaja", "both", "service_provider"]
 ROLES = ["administrative", "technical", "security", "data_protection"]
 
@@ -51,8 +37,10 @@ def write_file(path: Path, *, seed: int = 2024) -> None:
     rng = random.Random(seed)
     three = ROWS - 2 * ORGANISATIONS  # organisations with a third contact
     with path.open("w", encoding="utf-8-sig", newline="") as file:
+        from onboarding.legacy_import import COLUMNS
+
         writer = csv.writer(file, delimiter=";")
-        writer.writerow(HEADER)
+        writer.writerow(COLUMNS)
         for n in range(ORGANISATIONS):
             signed = f"{rng.randint(1, 28)}.{rng.randint(1, 12)}.{rng.randint(2016, 2023)}"
             organisation = [

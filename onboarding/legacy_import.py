@@ -440,19 +440,14 @@ def _choice_cleaner(
     return clean
 
 
+_clean_email_text = _required_text(ContactPerson, "email")
+
+
 def _clean_email(value: Any) -> str:
     email = _text(value).lower()
-    if not email:
-        raise ValidationError(_("This value is required."), code="required")
-    validate_email(email)
-    limit = _max_length(ContactPerson, "email")
-    if len(email) > limit:
-        raise ValidationError(
-            _("At most %(limit)s characters; this one has %(count)s.")
-            % {"limit": limit, "count": len(email)},
-            code="max_length",
-        )
-    return email
+    if email:
+        validate_email(email)
+    return _clean_email_text(email)  # required, and within the field's length
 
 
 def parse_date(value: Any) -> date | None:

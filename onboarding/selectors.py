@@ -44,6 +44,26 @@ def published_terms() -> QuerySet[TermsVersion]:
     return TermsVersion.objects.published().order_by("-effective_from", "-published_at")
 
 
+@dataclass(frozen=True)
+class TermsOverview:
+    current: TermsVersion | None
+    upcoming: list[TermsVersion]  # published, not yet in force; the soonest first
+    earlier: list[TermsVersion]  # in force once, replaced since; the latest first
+
+
+def terms_overview(*, on: date | None = None) -> TermsOverview:
+    """Every published version, as the terms page shows them on `on` (today)."""
+    on = on or timezone.localdate()
+    current = current_terms(on=on)
+    versions = list(published_terms())
+    upcoming = [v for v in versions if v.effective_from > on]
+    return TermsOverview(
+        current=current,
+        upcoming=sorted(upcoming, key=lambda v: v.effective_from),
+        earlier=[v for v in versions if v.effective_from <= on and v != current],
+    )
+
+
 def verified_emails(user) -> list[str]:
     if not user.is_authenticated:
         return []

@@ -24,7 +24,7 @@ def send_outgoing_email(self, email_id: int) -> str:
             outgoing_email_give_up(email_id=email_id)
             return OutgoingEmail.Status.FAILED
         # Exponential backoff: 30 s, 1 min, 2 min, ... up to an hour between tries.
-        raise self.retry(countdown=min(30 * 2 ** (email.attempts - 1), 3600), max_retries=None)
+        raise self.retry(countdown=min(30 * 2 ** (email.attempts - 1), 3600))
     return email.status
 
 

@@ -27,7 +27,6 @@ from onboarding.models import (
     TermsVersion,
 )
 from onboarding.services.campaigns import (
-    MAX_OFFSET_DAYS,
     campaign_create,
     campaign_launch,
     campaign_validate,
@@ -58,10 +57,6 @@ class OffsetsField(forms.CharField):
             raise ValidationError(_("Write whole numbers of days separated by commas.")) from error
         if not days or days[-1] <= 0:
             raise ValidationError(_("Write at least one positive number of days."))
-        if days[0] > MAX_OFFSET_DAYS:
-            raise ValidationError(
-                _("Reminder days must be between 1 and %(max)s.") % {"max": MAX_OFFSET_DAYS}
-            )
         return days
 
 

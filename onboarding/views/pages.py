@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 
 from onboarding import selectors
 from onboarding.localised import active_language
@@ -14,24 +13,15 @@ def home(request):
 
 
 def terms(request):
-    today = timezone.localdate()
-    current = selectors.current_terms(on=today)
-    versions = list(selectors.published_terms())
+    overview = selectors.terms_overview()
     language = active_language()
-    for version in versions:
-        version.shown_lang = version.shown_language(language)  # for lang="" (WCAG 3.1.2)
-    if current is not None:
-        current = next(v for v in versions if v.pk == current.pk)
+    for version in [overview.current, *overview.upcoming, *overview.earlier]:
+        if version is not None:
+            version.shown_lang = version.shown_language(language)  # for lang="" (WCAG 3.1.2)
     return render(
         request,
         "onboarding/terms.html",
-        {
-            "current": current,
-            "upcoming": sorted(
-                (v for v in versions if v.effective_from > today), key=lambda v: v.effective_from
-            ),
-            "earlier": [v for v in versions if v.effective_from <= today and v != current],
-        },
+        {"current": overview.current, "upcoming": overview.upcoming, "earlier": overview.earlier},
     )
 
 
