@@ -8,7 +8,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from onboarding.identifiers import validate_business_id, validate_organisation_oid
+from onboarding.identifiers import (
+    MAX_OID_LENGTH,
+    validate_business_id,
+    validate_organisation_oid,
+)
 from onboarding.models import ContactPerson, Organisation
 from onboarding.models.organisations import Language
 
@@ -18,7 +22,7 @@ REQUIRED_ROLES = (ContactPerson.Role.ADMINISTRATIVE, ContactPerson.Role.TECHNICA
 class OidForm(forms.Form):
     oid = forms.CharField(
         label=_("Organisation OID"),
-        max_length=64,
+        max_length=MAX_OID_LENGTH,
         help_text=_(
             "The organisation's identifier in OPH's organisation service, for example "
             "1.2.246.562.10.12345678901."

@@ -18,6 +18,7 @@ TEST_ORGANISATION_NODE = "99"
 LEARNER_NODE = "24"
 TEST_LEARNER_NODE = "98"
 MAX_OID_LENGTH = 64  # the longest OID the database stores
+TEST_OID_PREFIX = f"{OPH_ROOT}.{TEST_ORGANISATION_NODE}."
 
 NODE_NAMES = {
     ORGANISATION_NODE: _("an organisation OID"),
@@ -184,7 +185,7 @@ def validate_business_id(value: str) -> str:
 
 
 def is_test_organisation_oid(value: str) -> bool:
-    return value.startswith(f"{OPH_ROOT}.{TEST_ORGANISATION_NODE}.")
+    return value.startswith(TEST_OID_PREFIX)
 
 
 # Validators for model and form fields: they read the deployment's setting at call time.

@@ -37,10 +37,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Model, TextChoices
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from onboarding.identifiers import validate_business_id, validate_organisation_oid
 from onboarding.models import ContactPerson, LegacyContract, Organisation
-from onboarding.models.organisations import ContactRole, Language, OrganisationKind
+from onboarding.models.organisations import (
+    ContactRole,
+    Language,
+    OrganisationKind,
+    default_contract_end,
+)
 
 ORGANISATION_COLUMNS = (
     "oid",
@@ -58,10 +64,7 @@ COLUMNS = ORGANISATION_COLUMNS + CONTACT_COLUMNS
 OPTIONAL_COLUMNS = frozenset({"name_sv", "business_id", "signed_on", "ends_on", "contact_language"})
 REQUIRED_COLUMNS = tuple(column for column in COLUMNS if column not in OPTIONAL_COLUMNS)
 
-KINDS = {
-    "education_provider": OrganisationKind.EDUCATION_PROVIDER,
-    "service_provider": OrganisationKind.SERVICE_PROVIDER,
-    "both": OrganisationKind.BOTH,
+FINNISH_KINDS = {  # as Finnish spreadsheets may write them
     "koulutustoimija": OrganisationKind.EDUCATION_PROVIDER,
     "palveluntarjoaja": OrganisationKind.SERVICE_PROVIDER,
     "molemmat": OrganisationKind.BOTH,
@@ -400,27 +403,18 @@ def _clean_business_id(value: Any) -> str:
     return validate_business_id(text) if text else ""
 
 
-def _clean_kind(value: Any) -> str:
-    text = _text(value)
-    if not text:
-        raise ValidationError(_("This value is required."), code="required")
-    try:
-        return KINDS[text.lower()].value
-    except KeyError:
-        raise ValidationError(
-            _(
-                "Unknown kind “%(value)s”: write education_provider, service_provider or both "
-                "(in Finnish koulutustoimija, palveluntarjoaja or molemmat)."
-            )
-            % {"value": text},
-            code="invalid_choice",
-        ) from None
-
-
 def _choice_cleaner(
-    choices: type[TextChoices], *, default: str | None = None
+    choices: type[TextChoices],
+    *,
+    default: str | None = None,
+    aliases: dict[str, str] | None = None,
+    unknown: str | None = None,
 ) -> Callable[[Any], str]:
+    """A cell that names one of `choices` (any case), or one of its `aliases`; `unknown` is
+    the message for anything else."""
     values = {value.lower(): value for value in choices.values}
+    values |= {alias: str(value) for alias, value in (aliases or {}).items()}
+    message = unknown or gettext_lazy("Unknown value “%(value)s”: write one of %(choices)s.")
 
     def clean(value: Any) -> str:
         text = _text(value)
@@ -432,8 +426,7 @@ def _choice_cleaner(
             return values[text.lower()]
         except KeyError:
             raise ValidationError(
-                _("Unknown value “%(value)s”: write one of %(choices)s.")
-                % {"value": text, "choices": ", ".join(choices.values)},
+                message % {"value": text, "choices": ", ".join(choices.values)},
                 code="invalid_choice",
             ) from None
 
@@ -475,7 +468,7 @@ def parse_date(value: Any) -> date | None:
 
 
 def _clean_ends_on(value: Any) -> date:
-    return parse_date(value) or settings.LEGACY_CONTRACTS_END
+    return parse_date(value) or default_contract_end()
 
 
 CLEANERS: dict[str, Callable[[Any], Any]] = {
@@ -483,7 +476,14 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
     "name_fi": _required_text(Organisation, "name_fi"),
     "name_sv": _optional_text(Organisation, "name_sv"),
     "business_id": _clean_business_id,
-    "kind": _clean_kind,
+    "kind": _choice_cleaner(
+        OrganisationKind,
+        aliases=FINNISH_KINDS,
+        unknown=gettext_lazy(
+            "Unknown kind “%(value)s”: write education_provider, service_provider or both "
+            "(in Finnish koulutustoimija, palveluntarjoaja or molemmat)."
+        ),
+    ),
     "contract_reference": _required_text(LegacyContract, "contract_reference"),
     "signed_on": parse_date,
     "ends_on": _clean_ends_on,

@@ -8,15 +8,13 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from onboarding.identifiers import (
-    OPH_ROOT,
-    TEST_ORGANISATION_NODE,
+    MAX_OID_LENGTH,
+    TEST_OID_PREFIX,
     business_id_validator,
     is_test_organisation_oid,
     organisation_oid_validator,
 )
 from onboarding.localised import localised
-
-TEST_OID_PREFIX = f"{OPH_ROOT}.{TEST_ORGANISATION_NODE}."
 
 
 class Language(models.TextChoices):
@@ -59,7 +57,7 @@ class Organisation(models.Model):
 
     oid = models.CharField(
         _("organisation OID"),
-        max_length=64,
+        max_length=MAX_OID_LENGTH,
         unique=True,
         validators=[organisation_oid_validator],
         help_text=_("From OPH's organisation service, e.g. 1.2.246.562.10.12345678901."),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from onboarding.identifiers import MAX_OID_LENGTH
 from onboarding.models.organisations import Language, Organisation
 from onboarding.models.terms import TermsVersion
 
@@ -36,7 +37,7 @@ class Registration(models.Model):
         blank=True,
         verbose_name=_("organisation"),
     )
-    oid = models.CharField(_("organisation OID"), max_length=64, db_index=True)
+    oid = models.CharField(_("organisation OID"), max_length=MAX_OID_LENGTH, db_index=True)
     data = models.JSONField(_("submitted data"), encoder=DjangoJSONEncoder)
     terms_version = models.ForeignKey(
         TermsVersion,

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from onboarding.models import AcceptanceCampaign, TermsVersion
+from onboarding.models.campaigns import DEFAULT_REMINDER_OFFSETS
 from onboarding.services.campaigns import campaign_start
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--targets", required=True, choices=AcceptanceCampaign.Targets.values)
         parser.add_argument(
             "--offsets",
-            default="60,30,14,7,1",
+            default=",".join(str(days) for days in DEFAULT_REMINDER_OFFSETS),
             help="reminder days before the deadline, comma-separated",
         )
 
