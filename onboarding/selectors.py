@@ -13,6 +13,7 @@ from django.utils import timezone
 from onboarding.models import (
     ContactPerson,
     Organisation,
+    OutgoingEmail,
     Registration,
     TermsAcceptance,
     TermsVersion,
@@ -117,6 +118,21 @@ def registrations_visible_to(user) -> QuerySet[Registration]:
     return Registration.objects.filter(
         Q(submitted_by=user) | Q(organisation__in=organisations_for_user(user))
     ).select_related("terms_version", "organisation")
+
+
+def registration_by_token(user, token) -> Registration | None:
+    """The user's notification sent with this submission token, if any."""
+    if token is None:
+        return None
+    return Registration.objects.filter(submitted_by=user, submission_token=token).first()
+
+
+def registration_emails(registration: Registration) -> QuerySet[OutgoingEmail]:
+    """What a notification has sent: the receipt, the reviewers' notices, the decision (the
+    keys services/registrations.py gives them)."""
+    return OutgoingEmail.objects.filter(
+        key__regex=rf"^(receipt|review|decision):{registration.pk}(:|$)"
+    )
 
 
 def pending_registrations() -> QuerySet[Registration]:

@@ -196,7 +196,7 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
                 "report": report,
                 "chart": chart,
                 "unanswered": unanswered[:LISTED],
-                "unanswered_count": unanswered.count(),
+                "unanswered_count": report.pending + report.lapsed,
                 "listed": LISTED,
             },
         )

@@ -96,9 +96,7 @@ class RegistrationAdmin(HistoryAdmin):
             "decision_form": form,
             "can_decide": registration.is_pending
             and self.has_change_permission(request, registration),
-            "emails": OutgoingEmail.objects.filter(
-                key__regex=rf"^(receipt|review|decision):{registration.pk}(:|$)"
-            ),
+            "emails": selectors.registration_emails(registration),
         }
         return TemplateResponse(request, "admin/onboarding/registration/review.html", context)
 

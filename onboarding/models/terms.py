@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onboarding.localised import localised
+from onboarding.localised import active_language, localised
 from onboarding.models.organisations import Language, Organisation
 
 
@@ -132,6 +132,11 @@ class TermsVersion(models.Model):
         """The language the text is shown in: the one asked for, or Finnish when that text
         is missing (English is optional)."""
         return language if getattr(self, f"text_{language}", "") else "fi"
+
+    @property
+    def shown_lang(self) -> str:
+        """The language `text` is in for the active language: for lang="" (WCAG 3.1.2)."""
+        return self.shown_language(active_language())
 
     @property
     def change_summary(self) -> str:

@@ -18,7 +18,7 @@ from onboarding import selectors, services
 from onboarding.forms import ContactFormSet, NotificationForm, OidForm, contact_rows
 from onboarding.identifiers import validate_organisation_oid
 from onboarding.localised import active_language
-from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
+from onboarding.models import ContactPerson, Organisation, TermsVersion
 from onboarding.models.organisations import Language
 from onboarding.services.registrations import ORGANISATION_FIELDS
 from onboarding.views.errors import error_summary
@@ -165,13 +165,19 @@ def notify(request, oid: str):
             "form": form,
             "formset": formset,
             "terms": terms if asks_acceptance else None,
-            "terms_language": terms.shown_language(active_language()) if terms else "fi",
             "token": token,
             "errors": errors,
             "can_add_contact": formset.total_form_count() < MAX_CONTACTS,
         },
         status=400 if errors else 200,
     )
+
+
+def _draft_terms(data: dict) -> TermsVersion | None:
+    """The terms version a draft accepts, if it accepts one."""
+    if not data["acceptance"]:
+        return None
+    return TermsVersion.objects.filter(version=data["acceptance"]["terms_version"]).first()
 
 
 def _post_from_draft(draft: dict) -> dict:
@@ -203,7 +209,7 @@ def _draft(oid, form, formset, token, terms: TermsVersion | None) -> dict:
         data["acceptance"] = {
             "terms_version": terms.version,
             "content_sha256": terms.content_sha256,
-            "language": terms.shown_language(active_language()),  # the text the person read
+            "language": terms.shown_lang,  # the text the person read
             **{f: cleaned[f] for f in ACCEPTANCE_FIELDS},
         }
     return {"token": token, "data": data, "form": dict(cleaned)}
@@ -216,9 +222,7 @@ def notify_check(request, oid: str):
     if draft is None:
         return redirect("onboarding:notify", oid=oid)
     data = draft["data"]
-    terms = None
-    if data["acceptance"]:
-        terms = TermsVersion.objects.filter(version=data["acceptance"]["terms_version"]).first()
+    terms = _draft_terms(data)
     contacts = [
         {
             **contact,
@@ -248,16 +252,14 @@ def notify_submit(request, oid: str):
     draft = _drafts(request).get(oid)
     if draft is None:
         # Submitted already (a double click or the back button): show what was sent.
-        existing = Registration.objects.filter(
-            submitted_by=request.user, submission_token=_uuid_or_none(request.POST.get("token"))
-        ).first()
+        existing = selectors.registration_by_token(
+            request.user, _uuid_or_none(request.POST.get("token"))
+        )
         if existing:
             return redirect("onboarding:registration", pk=existing.pk)
         return redirect("onboarding:notify", oid=oid)
     data = draft["data"]
-    terms = None
-    if data["acceptance"]:
-        terms = TermsVersion.objects.filter(version=data["acceptance"]["terms_version"]).first()
+    terms = _draft_terms(data)
     try:
         registration, created = services.registration_submit(
             user=request.user,

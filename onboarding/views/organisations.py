@@ -39,7 +39,7 @@ def organisation(request, pk: int):
             "acceptance_due": selectors.acceptance_due(organisation, terms),
             "acceptances": organisation.acceptances.select_related("terms_version", "accepted_by"),
             "contacts": organisation.contacts.filter(is_active=True),
-            "pending": organisation.registrations.filter(status="submitted"),
+            "pending": selectors.pending_registrations().filter(organisation=organisation),
         },
     )
 

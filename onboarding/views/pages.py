@@ -4,7 +4,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from onboarding import selectors
-from onboarding.localised import active_language
 from onboarding.models import TermsVersion
 
 
@@ -14,10 +13,6 @@ def home(request):
 
 def terms(request):
     overview = selectors.terms_overview()
-    language = active_language()
-    for version in [overview.current, *overview.upcoming, *overview.earlier]:
-        if version is not None:
-            version.shown_lang = version.shown_language(language)  # for lang="" (WCAG 3.1.2)
     return render(
         request,
         "onboarding/terms.html",
