@@ -89,7 +89,7 @@ def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> 
         )
         if not campaign.is_launched:
             _check_launchable(campaign, today)
-            organisations = list(selectors.campaign_candidates(campaign).distinct())
+            organisations = list(selectors.campaign_candidates(campaign))
             CampaignTarget.objects.bulk_create(
                 [CampaignTarget(campaign=campaign, organisation=o) for o in organisations]
             )
@@ -187,15 +187,9 @@ def _campaign_due(campaign: AcceptanceCampaign, today: date, dry_run: bool) -> l
 
 def _plan_or_send(campaign, organisation, step, dry_run, today) -> list[PlannedMessage]:
     if dry_run:
-        already = set(
-            Reminder.objects.filter(
-                campaign=campaign, organisation=organisation, step=step
-            ).values_list("recipient", flat=True)
-        )
         return [
             PlannedMessage(campaign.pk, organisation.name_fi, step, contact.email.lower())
-            for contact in _recipients(organisation, step)
-            if contact.email.lower() not in already
+            for contact in _unsent(campaign, organisation, step)
         ]
     return _send_step(campaign, organisation, step, today)
 
@@ -206,28 +200,44 @@ def _recipients(organisation, step):
     return selectors.administrative_contacts(organisation)
 
 
+def _unsent(campaign, organisation, step) -> list:
+    """The step's recipients who have not been sent it yet."""
+    sent = set(
+        Reminder.objects.filter(
+            campaign=campaign, organisation=organisation, step=step
+        ).values_list("recipient", flat=True)
+    )
+    return [c for c in _recipients(organisation, step) if c.email.lower() not in sent]
+
+
+def _lock_target(campaign, organisation) -> tuple[CampaignTarget | None, Organisation]:
+    """Lock the target, then the organisation (approvals lock it too): two workers or two
+    beats take turns, and an acceptance recorded meanwhile is seen."""
+    target = (
+        CampaignTarget.objects.select_for_update()
+        .filter(campaign=campaign, organisation=organisation)
+        .first()
+    )
+    return target, Organisation.objects.select_for_update().get(pk=organisation.pk)
+
+
 @transaction.atomic
 def _send_step(campaign, organisation, step, today: date) -> list[PlannedMessage]:
-    """Claim and write one step's messages for one organisation in one transaction.
-
-    The target row is locked, so two workers or two beats take turns; the unique Reminder
-    row makes a step once per recipient; the email is in the same transaction as its claim.
-    """
-    CampaignTarget.objects.select_for_update().filter(
-        campaign=campaign, organisation=organisation
-    ).first()
-    # Lock the organisation and look again: an approval may have accepted since the list
-    # of pending targets was made (approvals lock the organisation too).
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
-    if step != Reminder.LAPSED and selectors.has_accepted(organisation, campaign):
+    """Claim and write one reminder step's messages for one organisation that has still not
+    accepted, in one transaction."""
+    _target, organisation = _lock_target(campaign, organisation)
+    if selectors.has_accepted(organisation, campaign):
         return []
+    return _write_step(campaign, organisation, step, today)
+
+
+def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessage]:
+    """Write the step's messages to whoever has not had them, under `_lock_target`'s locks:
+    the unique Reminder row makes a step once per recipient, and the email is written in the
+    same transaction as its claim."""
     sent = []
-    for contact in _recipients(organisation, step):
+    for contact in _unsent(campaign, organisation, step):
         recipient = contact.email.lower()
-        if Reminder.objects.filter(
-            campaign=campaign, organisation=organisation, step=step, recipient=recipient
-        ).exists():
-            continue
         email = queue_email(
             key=f"campaign:{campaign.pk}:{organisation.pk}:{step}:{recipient}",
             to=recipient,
@@ -276,16 +286,14 @@ def campaign_lapse(
             planned += _plan_or_send(campaign, organisation, Reminder.LAPSED, True, today)
             continue
         with transaction.atomic():
-            locked = CampaignTarget.objects.select_for_update().get(pk=target.pk)
-            # Lock the organisation and look again: an approval may have just accepted.
-            organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+            locked, organisation = _lock_target(campaign, organisation)
             if locked.lapsed_at is not None or selectors.has_accepted(organisation, campaign):
                 continue
             locked.lapsed_at = timezone.now()
             locked.save(update_fields=["lapsed_at"])
             organisation.membership = Organisation.Membership.LAPSED
             organisation.save(update_fields=["membership", "updated_at"])
-            planned += _send_step(campaign, organisation, Reminder.LAPSED, today)
+            planned += _write_step(campaign, organisation, Reminder.LAPSED, today)
     if dry_run:
         return planned
     with transaction.atomic():

@@ -33,10 +33,6 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
 
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
-
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:

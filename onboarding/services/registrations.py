@@ -164,9 +164,8 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
     organisation.save()
     _sync_contacts(organisation, registration.data.get("contacts", []), reviewer)
 
-    if (
-        registration.accepts_terms
-        and not organisation.acceptances.filter(terms_version=registration.terms_version).exists()
+    if registration.accepts_terms and selectors.acceptance_due(
+        organisation, registration.terms_version
     ):
         acceptance = registration.data["acceptance"]
         acceptance_record(
@@ -254,10 +253,8 @@ def _queue_decision_emails(registration: Registration, *, template: str) -> None
     """The submitter in the language they used; each administrative contact in theirs."""
     recipients = {registration.submitted_by.email.lower(): registration.language}
     # By OID: the organisation may have joined after this notification was sent.
-    administrative = ContactPerson.objects.filter(
-        organisation__oid=registration.oid,
-        is_active=True,
-        role=ContactPerson.Role.ADMINISTRATIVE,
+    administrative = selectors.administrative_contacts_all().filter(
+        organisation__oid=registration.oid
     )
     for contact in administrative:
         recipients.setdefault(contact.email.lower(), contact.language)

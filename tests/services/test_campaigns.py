@@ -256,17 +256,17 @@ def test_the_summary_names_organisations_lapsed_by_a_run_that_was_cut_short(camp
     legacy_member("Aaltola", "a@aaltola.fi")
     legacy_member("Borgå", "b@borga.fi")
     campaign_launch(campaign_id=campaign.pk)
-    real = module._send_step
+    real = module._write_step
 
     def crash_at_borga(campaign_, organisation, step, today):
         if organisation.name_fi == "Borgå":
             raise ConnectionError("worker lost")
         return real(campaign_, organisation, step, today)
 
-    monkeypatch.setattr(module, "_send_step", crash_at_borga)
+    monkeypatch.setattr(module, "_write_step", crash_at_borga)
     with pytest.raises(module.CampaignsFailed):
         reminders_send_due(today=DEADLINE + timedelta(days=1))
-    monkeypatch.setattr(module, "_send_step", real)
+    monkeypatch.setattr(module, "_write_step", real)
     reminders_send_due(today=DEADLINE + timedelta(days=2))
     summary = OutgoingEmail.objects.get(key__startswith=f"campaign-summary:{campaign.pk}:")
     assert "Aaltola" in summary.body_text and "Borgå" in summary.body_text
