@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from onboarding import selectors
@@ -111,7 +112,7 @@ def _check_launchable(campaign: AcceptanceCampaign, today: date) -> None:
             )
             % {
                 "version": campaign.terms_version.version,
-                "date": campaign.terms_version.effective_from.strftime("%-d.%-m.%Y"),
+                "date": date_format(campaign.terms_version.effective_from),
             }
         )
 

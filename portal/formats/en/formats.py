@@ -1,0 +1,4 @@
+# 26 November 2026, 22:48: day first, never the US form
+DATE_FORMAT = SHORT_DATE_FORMAT = "j F Y"
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "j F Y, H:i"
