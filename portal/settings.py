@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.languages.PreferredLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -115,11 +116,15 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Accounts: email address only, verified, sign-in by an emailed code.
 ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1"]  # the password is optional
+# No sign-up page (see AccountAdapter); "password1" keeps the password sign-in for staff.
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# One step for everyone: the code sent to an address signs in its account, or creates it.
+ACCOUNT_FORMS = {"request_login_code": "onboarding.accounts.forms.EmailCodeForm"}
+ACCOUNT_ADAPTER = "onboarding.accounts.adapter.AccountAdapter"
 ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's rate limits stay at their defaults (on); ACCOUNT_RATE_LIMITS is not overridden.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "MPASSid: "
@@ -203,6 +208,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "onboarding.views.error_pages.csrf_failure"
 
 LOGGING = {
     "version": 1,

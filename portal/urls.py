@@ -16,3 +16,7 @@ urlpatterns += i18n_patterns(
     path("", include("onboarding.urls")),
     prefix_default_language=False,
 )
+
+# 400, 403 and 404 are Django's own views with templates/<code>.html; the 500 page needs no
+# database and no context processor.
+handler500 = "onboarding.views.error_pages.server_error"

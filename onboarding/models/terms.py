@@ -160,6 +160,11 @@ class TermsVersion(models.Model):
             document, sort_keys=True, ensure_ascii=False, separators=(",", ":")
         ).encode()
 
+    @property
+    def canonical_filename(self) -> str:
+        """The name under which `canonical_content` is saved, for checking its SHA-256."""
+        return f"mpassid-terms-{self.version}.json"
+
     def compute_content_sha256(self) -> str:
         return hashlib.sha256(self.canonical_content()).hexdigest()
 

@@ -24,5 +24,5 @@ def terms_canonical(request, version: str):
     """The exact document whose SHA-256 is shown, so anyone can recompute the hash."""
     terms = get_object_or_404(TermsVersion.objects.published(), version=version)
     response = HttpResponse(terms.canonical_content(), content_type="application/json")
-    response["Content-Disposition"] = f'inline; filename="mpassid-terms-{terms.version}.json"'
+    response["Content-Disposition"] = f'inline; filename="{terms.canonical_filename}"'
     return response

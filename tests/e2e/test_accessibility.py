@@ -51,15 +51,15 @@ def signed_in(live_server, page: Page, client):
 @pytest.mark.parametrize("language", ["", "/sv", "/en"])
 def test_the_public_pages_pass_the_automatic_wcag_checks(live_server, page: Page, language):
     published_terms()
-    for path in ("/", "/terms/", "/accounts/login/", "/accounts/signup/"):
+    for path in ("/", "/terms/", "/accounts/login/", "/accounts/login/code/"):
         page.goto(f"{live_server.url}{language}{path}")
         assert_accessible(page, f"{language}{path}")
 
 
-def test_a_sign_up_with_an_error_passes_them_too(live_server, page: Page):
-    page.goto(f"{live_server.url}/en/accounts/signup/")
-    page.get_by_label("Email").fill("not an address")
-    page.get_by_role("button", name="Sign Up").click()
+def test_a_sign_in_with_an_error_passes_them_too(live_server, page: Page):
+    page.goto(f"{live_server.url}/en/accounts/login/")
+    page.get_by_label("Your work email address").fill("not an address")
+    page.get_by_role("button", name="Send me a sign-in code").click()
     assert page.locator("#error-summary").is_visible()
     assert_accessible(page, "sign-up with an error")
 

@@ -26,9 +26,11 @@ def latest_code_for(email: str) -> str:
 
 
 def sign_up(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/en/accounts/signup/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_role("button", name="Sign Up").click()
+    """A first-time visitor: the email step, then the code from their inbox."""
+    page.goto(f"{base}/en/accounts/login/")
+    page.get_by_label("Your work email address").fill(email)
+    page.get_by_role("button", name="Send me a sign-in code").click()
+    expect(page.get_by_role("heading", name="Enter the sign-in code")).to_be_visible()
     page.get_by_label("Code").fill(latest_code_for(email))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="My organisations")).to_be_visible()
