@@ -29,6 +29,7 @@ from onboarding.models import (
 from onboarding.services.campaigns import (
     campaign_create,
     campaign_launch,
+    campaign_targets_add,
     campaign_validate,
 )
 
@@ -98,7 +99,7 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
     list_filter = ["targets", ("launched_at", admin.EmptyFieldListFilter)]
     list_select_related = ["terms_version"]
     search_fields = ["terms_version__version"]
-    actions = ["launch"]
+    actions = ["launch", "add_late_targets"]
 
     @admin.display(description=_("report"))
     def report_link(self, obj):
@@ -151,6 +152,39 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
                     % {"campaign": campaign, "count": count},
                     messages.SUCCESS,
                 )
+
+    @admin.action(
+        description=_("Add the organisations that became members since the launch and invite them"),
+        permissions=["change"],
+    )
+    def add_late_targets(self, request, queryset):
+        for campaign in queryset.select_related("terms_version"):
+            try:
+                added = campaign_targets_add(campaign_id=campaign.pk)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{campaign}: {' '.join(error.messages)}", messages.ERROR
+                )
+                continue
+            count = len(added.names)
+            if not count:
+                self.message_user(
+                    request,
+                    _("%(campaign)s: it already asks every organisation it would ask today.")
+                    % {"campaign": campaign},
+                    messages.INFO,
+                )
+                continue
+            self.message_user(
+                request,
+                ngettext(
+                    "%(campaign)s: %(count)d organisation added and invited: %(names)s.",
+                    "%(campaign)s: %(count)d organisations added and invited: %(names)s.",
+                    count,
+                )
+                % {"campaign": campaign, "count": count, "names": added.first_names},
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         view = self.admin_site.admin_view

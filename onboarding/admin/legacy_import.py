@@ -13,7 +13,7 @@ from pathlib import PurePath
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
@@ -31,6 +31,7 @@ from onboarding.legacy_import import (
     ParsedFile,
     parse_legacy_members,
 )
+from onboarding.services.campaigns import campaigns_taking_late_targets
 from onboarding.services.legacy_members import ImportResult, legacy_members_import
 
 MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -95,7 +96,9 @@ class LegacyImportAdminMixin:
             token = None
             request.session.pop(SESSION_KEY, None)
             if parsed.is_valid:
-                result = legacy_members_import(rows=parsed.rows, dry_run=True)
+                # The preview says, per running campaign, whom the file would add to it.
+                running = [c.pk for c in campaigns_taking_late_targets()]
+                result = legacy_members_import(rows=parsed.rows, dry_run=True, campaign_ids=running)
                 token = secrets.token_urlsafe(16)
                 path = default_storage.save(f"imports/{token}.upload", ContentFile(data))
                 request.session[SESSION_KEY] = {"token": token, "name": upload.name, "path": path}
@@ -131,8 +134,13 @@ class LegacyImportAdminMixin:
         if not parsed.is_valid:
             request.session.pop(SESSION_KEY, None)
             return self._preview(request, pending.get("name", ""), parsed, None, None)
+        campaign_ids = [int(pk) for pk in request.POST.getlist("campaign") if pk.isdecimal()]
         try:
-            result = legacy_members_import(rows=parsed.rows)
+            result = legacy_members_import(rows=parsed.rows, campaign_ids=campaign_ids)
+        except ValidationError as error:  # a campaign chosen takes no more organisations
+            messages.error(request, " ".join(error.messages))
+            request.session.pop(SESSION_KEY, None)
+            return redirect(self._import_url())
         except IntegrityError:
             # Another import created the same organisations meanwhile; nothing was written.
             messages.error(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -71,7 +72,10 @@ class AcceptanceCampaign(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.terms_version.version} – {self.get_targets_display()} – {self.deadline}"
+        return (
+            f"{self.terms_version.version} – {self.get_targets_display()} – "
+            f"{date_format(self.deadline)}"
+        )
 
     @property
     def is_launched(self) -> bool:

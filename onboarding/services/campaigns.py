@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from onboarding import selectors
 from onboarding.emails import queue_email
 from onboarding.invitations import invitation_url
-from onboarding.models import AcceptanceCampaign, CampaignTarget, Organisation, Reminder
+from onboarding.models import (
+    AcceptanceCampaign,
+    CampaignTarget,
+    Organisation,
+    Reminder,
+    TermsAcceptance,
+)
 
 logger = logging.getLogger(__name__)
 MAX_OFFSET_DAYS = 365
+NAMED_IN_ERRORS = 5  # organisations a message names; it counts them all
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ def campaign_validate(campaign: AcceptanceCampaign) -> None:
             _("Reminder days must be between 1 and %(max)s.") % {"max": MAX_OFFSET_DAYS}
         )
     campaign.full_clean()
+    _check_no_overlap(campaign, selectors.campaign_candidates(campaign))
 
 
 def campaign_start(
@@ -64,12 +74,14 @@ def campaign_start(
 ) -> tuple[AcceptanceCampaign, int]:
     """Create and launch at once (the shell's way): a campaign that cannot launch is not kept,
     so the same command can be run again once the reason is gone."""
+    today = timezone.localdate()
     with transaction.atomic():
-        campaign = campaign_create(
+        created = campaign_create(
             terms_version=terms_version, deadline=deadline, targets=targets, offsets=offsets
         )
-        _check_launchable(campaign, timezone.localdate())
-    return campaign, campaign_launch(campaign_id=campaign.pk, by=by)
+        campaign = _fix_targets(campaign_id=created.pk, by=by, today=today)
+    _send_missing_invitations(campaign, today)
+    return campaign, campaign.targets_set.count()
 
 
 def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> int:
@@ -81,24 +93,216 @@ def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> 
     """
     today = today or timezone.localdate()
     with transaction.atomic():
-        # Lock the campaign only: a lock on its terms version would hold up every approval
-        # that records an acceptance of it (and could deadlock with one).
-        campaign = (
-            AcceptanceCampaign.objects.select_for_update(of=("self",))
-            .select_related("terms_version")
-            .get(pk=campaign_id)
-        )
-        if not campaign.is_launched:
-            _check_launchable(campaign, today)
-            organisations = list(selectors.campaign_candidates(campaign))
-            CampaignTarget.objects.bulk_create(
-                [CampaignTarget(campaign=campaign, organisation=o) for o in organisations]
-            )
-            campaign.launched_at = timezone.now()
-            campaign.launched_by = by
-            campaign.save(update_fields=["launched_at", "launched_by"])
+        campaign = _fix_targets(campaign_id=campaign_id, by=by, today=today)
     _send_missing_invitations(campaign, today)
     return campaign.targets_set.count()
+
+
+def _fix_targets(*, campaign_id: int, by, today: date) -> AcceptanceCampaign:
+    """The launch itself, inside the caller's transaction: under the version's campaign locks,
+    check the rules once more (another launch may have committed meanwhile) and fix the
+    targets."""
+    campaign = _lock_campaigns_of_version(campaign_id)
+    if not campaign.is_launched:
+        _check_launchable(campaign, today)
+        candidates = selectors.campaign_candidates(campaign)
+        _check_no_overlap(campaign, candidates)
+        CampaignTarget.objects.bulk_create(
+            [CampaignTarget(campaign=campaign, organisation=o) for o in candidates]
+        )
+        campaign.launched_at = timezone.now()
+        campaign.launched_by = by
+        campaign.save(update_fields=["launched_at", "launched_by"])
+    return campaign
+
+
+def _lock_campaigns_of_version(campaign_id: int) -> AcceptanceCampaign:
+    """Lock the campaign and every other campaign of its terms version, in id order, and return
+    the campaign: launches and additions of one version take turns, so two of them cannot both
+    pass the overlap check.
+
+    No lock on the terms version: it would hold up every approval that records an acceptance of
+    it (and could deadlock with one). NO KEY UPDATE, so that reminders being written for those
+    campaigns meanwhile (rows that refer to them) are not held up either."""
+    version_id = AcceptanceCampaign.objects.values_list("terms_version_id", flat=True).get(
+        pk=campaign_id
+    )
+    locked = (
+        AcceptanceCampaign.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("terms_version")
+        .filter(terms_version_id=version_id)
+        .order_by("pk")
+    )
+    return next(campaign for campaign in locked if campaign.pk == campaign_id)
+
+
+def _running() -> QuerySet[AcceptanceCampaign]:
+    """Campaigns that run: launched, and not yet closed by the lapse after their deadline."""
+    return AcceptanceCampaign.objects.filter(launched_at__isnull=False, lapsed_at__isnull=True)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """A running campaign that already asks some of the same organisations (by name)."""
+
+    campaign: AcceptanceCampaign
+    names: list[str]
+
+
+def campaign_overlaps(campaign: AcceptanceCampaign, organisations: QuerySet) -> list[Overlap]:
+    """The running campaigns that ask some of `organisations` to accept the campaign's terms
+    version by another deadline, with those organisations."""
+    others = (
+        _running()
+        .filter(terms_version_id=campaign.terms_version_id)
+        .exclude(deadline=campaign.deadline)
+    )
+    if campaign.pk is not None:
+        others = others.exclude(pk=campaign.pk)
+    asked = (
+        CampaignTarget.objects.filter(
+            campaign__in=others, lapsed_at__isnull=True, organisation__in=organisations
+        )
+        .select_related("campaign__terms_version", "organisation")
+        .order_by("campaign__deadline", "campaign_id", "organisation__name_fi")
+    )
+    overlaps: dict[int, Overlap] = {}
+    for target in asked:
+        overlap = overlaps.setdefault(target.campaign_id, Overlap(target.campaign, []))
+        overlap.names.append(target.organisation.name_fi)
+    return list(overlaps.values())
+
+
+def first_names(names: list[str]) -> str:
+    """Organisations as a message names them: the first few, and how many more."""
+    shown = ", ".join(names[:NAMED_IN_ERRORS])
+    more = len(names) - NAMED_IN_ERRORS
+    if more <= 0:
+        return shown
+    return ngettext("%(names)s and %(more)d other", "%(names)s and %(more)d others", more) % {
+        "names": shown,
+        "more": more,
+    }
+
+
+def _check_no_overlap(campaign: AcceptanceCampaign, organisations: QuerySet) -> None:
+    """An organisation has one deadline for a terms version: a campaign cannot ask by another
+    deadline what a running campaign already asks of it."""
+    errors = []
+    for overlap in campaign_overlaps(campaign, organisations):
+        count = len(overlap.names)
+        errors.append(
+            ngettext(
+                "The running campaign “%(campaign)s” already asks %(count)d organisation of "
+                "these to accept version %(version)s by %(deadline)s: %(names)s. An "
+                "organisation has one deadline for a version: wait until that campaign has "
+                "closed.",
+                "The running campaign “%(campaign)s” already asks %(count)d organisations of "
+                "these to accept version %(version)s by %(deadline)s: %(names)s. An "
+                "organisation has one deadline for a version: wait until that campaign has "
+                "closed.",
+                count,
+            )
+            % {
+                "campaign": overlap.campaign,
+                "count": count,
+                "version": overlap.campaign.terms_version.version,
+                "deadline": date_format(overlap.campaign.deadline),
+                "names": first_names(overlap.names),
+            }
+        )
+    if errors:
+        raise ValidationError(errors, code="overlap")
+
+
+@dataclass(frozen=True)
+class LateTargets:
+    """Organisations added to a running campaign after its launch (in a dry run: that would
+    be), by name."""
+
+    campaign: AcceptanceCampaign
+    names: list[str]
+
+    @property
+    def first_names(self) -> str:
+        return first_names(self.names)
+
+
+def campaigns_taking_late_targets(*, today: date | None = None) -> QuerySet[AcceptanceCampaign]:
+    """The campaigns to which organisations can still be added (see `campaign_targets_add`)."""
+    today = today or timezone.localdate()
+    return _running().filter(deadline__gt=today).select_related("terms_version")
+
+
+def campaign_check_takes_late_targets(campaign: AcceptanceCampaign, today: date) -> None:
+    """Organisations join a campaign after its launch only while it runs and its deadline is
+    ahead: before the launch, the launch asks everyone; after the deadline, there is no time
+    left to answer."""
+    if not campaign.is_launched:
+        raise ValidationError(
+            _(
+                "Campaign “%(campaign)s” has not been launched: its launch will invite every "
+                "organisation it asks."
+            )
+            % {"campaign": campaign}
+        )
+    if campaign.lapsed_at is not None or campaign.deadline <= today:
+        raise ValidationError(
+            _(
+                "Campaign “%(campaign)s” takes no more organisations: its deadline, %(date)s, "
+                "is not in the future."
+            )
+            % {"campaign": campaign, "date": date_format(campaign.deadline)}
+        )
+
+
+def campaign_targets_add(
+    *,
+    campaign_id: int,
+    oids: Collection[str] | None = None,
+    today: date | None = None,
+    dry_run: bool = False,
+) -> LateTargets:
+    """Add to a running campaign the organisations it would ask if it were launched today but
+    does not ask (legacy members imported since its launch), or only those of them with
+    `oids`, and invite them at once.
+
+    They then get the reminder steps still ahead; a step whose day has passed is covered by
+    the invitation (see `_targets_owed`). An organisation that another running campaign of the
+    same version asks is left to that one: one deadline per version. Adding again adds and
+    sends nothing twice. With `dry_run`, nothing is written: the names are those that would
+    join.
+    """
+    today = today or timezone.localdate()
+    if dry_run:
+        campaign = AcceptanceCampaign.objects.select_related("terms_version").get(pk=campaign_id)
+        campaign_check_takes_late_targets(campaign, today)
+        return LateTargets(campaign, [o.name_fi for o in _late_candidates(campaign, oids)])
+    with transaction.atomic():
+        campaign = _lock_campaigns_of_version(campaign_id)
+        campaign_check_takes_late_targets(campaign, today)
+        organisations = list(_late_candidates(campaign, oids))
+        CampaignTarget.objects.bulk_create(
+            [CampaignTarget(campaign=campaign, organisation=o) for o in organisations]
+        )
+    _send_missing_invitations(campaign, today)
+    return LateTargets(campaign, [o.name_fi for o in organisations])
+
+
+def _late_candidates(
+    campaign: AcceptanceCampaign, oids: Collection[str] | None
+) -> QuerySet[Organisation]:
+    """Who the campaign would ask today, minus who this or another running campaign of the
+    same version asks already."""
+    asked = CampaignTarget.objects.filter(
+        campaign__in=_running().filter(terms_version_id=campaign.terms_version_id)
+    )
+    candidates = selectors.campaign_candidates(campaign).exclude(
+        pk__in=asked.values("organisation_id")
+    )
+    if oids is not None:
+        candidates = candidates.filter(oid__in=list(oids))
+    return candidates.order_by("name_fi")
 
 
 def _check_launchable(campaign: AcceptanceCampaign, today: date) -> None:
@@ -181,9 +385,24 @@ def _campaign_due(campaign: AcceptanceCampaign, today: date, dry_run: bool) -> l
     planned = _send_missing_invitations(campaign, today, dry_run=dry_run)
     step = due_step(campaign, today)
     if step is not None:
-        for target in selectors.campaign_pending_targets(campaign):
+        for target in _targets_owed(campaign, step):
             planned += _plan_or_send(campaign, target.organisation, step, dry_run, today)
     return planned
+
+
+def _targets_owed(campaign: AcceptanceCampaign, step: str) -> QuerySet[CampaignTarget]:
+    """The pending targets a reminder step is owed to: those invited before the step's day.
+    A step that fell due before a target's invitation (before the launch, or before an
+    organisation added later joined) is covered by the invitation; one not yet invited gets
+    its invitation first, and the steps after it."""
+    step_day = campaign.deadline - timedelta(days=int(step))
+    invited_before = Reminder.objects.filter(
+        campaign=campaign,
+        organisation=OuterRef("organisation"),
+        step=Reminder.INVITATION,
+        created_at__lt=timezone.make_aware(datetime.combine(step_day, time.min)),
+    )
+    return selectors.campaign_pending_targets(campaign).filter(Exists(invited_before))
 
 
 def _plan_or_send(campaign, organisation, step, dry_run, today) -> list[PlannedMessage]:
@@ -237,6 +456,7 @@ def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessag
     the unique Reminder row makes a step once per recipient, and the email is written in the
     same transaction as its claim."""
     sent = []
+    earlier = _earlier_acceptance(campaign, organisation) if step == Reminder.INVITATION else None
     for contact in _unsent(campaign, organisation, step):
         recipient = contact.email.lower()
         email = queue_email(
@@ -249,6 +469,7 @@ def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessag
                 "organisation": organisation,
                 "contact": contact,
                 "days_left": (campaign.deadline - today).days,
+                "earlier_acceptance": earlier,
                 "link": invitation_url(
                     organisation_id=organisation.pk,
                     campaign_id=campaign.pk,
@@ -266,6 +487,20 @@ def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessag
         )
         sent.append(PlannedMessage(campaign.pk, organisation.name_fi, step, recipient))
     return sent
+
+
+def _earlier_acceptance(campaign, organisation) -> TermsAcceptance | None:
+    """The organisation's acceptance of an earlier version, the latest: with one, the invitation
+    asks to accept a new version; without, a first acceptance."""
+    return (
+        TermsAcceptance.objects.filter(
+            organisation=organisation,
+            terms_version__effective_from__lt=campaign.terms_version.effective_from,
+        )
+        .select_related("terms_version")
+        .order_by("-terms_version__effective_from", "-accepted_at")
+        .first()
+    )
 
 
 _TEMPLATES = {Reminder.INVITATION: "campaign_invitation", Reminder.LAPSED: "campaign_lapsed"}

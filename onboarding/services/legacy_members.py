@@ -7,13 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from onboarding.legacy_import import LegacyMemberRow
-from onboarding.models import ContactPerson, LegacyContract, Organisation
+from onboarding.models import AcceptanceCampaign, ContactPerson, LegacyContract, Organisation
+from onboarding.services.campaigns import (
+    LateTargets,
+    campaign_check_takes_late_targets,
+    campaign_targets_add,
+)
 
 Membership = Organisation.Membership
 
@@ -40,6 +47,8 @@ class ImportResult:
     contacts: Counts
     contracts: Counts
     dry_run: bool = False
+    # Per campaign named to the import: the file's organisations that join it (or would).
+    campaigns: tuple[LateTargets, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -65,6 +74,14 @@ class ImportResult:
                 "unchanged": counts.unchanged,
             }
             for what, counts in self.by_kind()
+        ] + [
+            ngettext(
+                "Campaign “%(campaign)s”: %(count)d organisation joins and is invited at once.",
+                "Campaign “%(campaign)s”: %(count)d organisations join and are invited at once.",
+                len(added.names),
+            )
+            % {"campaign": added.campaign, "count": len(added.names)}
+            for added in self.campaigns
         ]
 
 
@@ -94,7 +111,10 @@ class _Changes:
 
 
 def legacy_members_import(
-    *, rows: Sequence[LegacyMemberRow], dry_run: bool = False
+    *,
+    rows: Sequence[LegacyMemberRow],
+    dry_run: bool = False,
+    campaign_ids: Sequence[int] = (),
 ) -> ImportResult:
     """Create or update the organisations, joining agreements and contacts of a validated file.
 
@@ -113,8 +133,26 @@ def legacy_members_import(
     the model fields; the database's constraints guard the rest. A constant number of queries
     whatever the number of rows (up to batches of UPDATE_BATCH_SIZE). With `dry_run`, everything
     is written and rolled back, so the counts are exactly what the import would do.
+
+    With `campaign_ids` (running campaigns), the file's organisations that a campaign would ask
+    today but does not join it and are invited at once (`campaigns.campaign_targets_add`), after
+    the import has committed. A campaign that takes no organisations stops the import before it
+    writes anything; should it close in between, the import stays and the campaign's admin
+    action adds them.
     """
     members = _by_organisation(rows)
+    today = timezone.localdate()
+    campaigns = list(
+        AcceptanceCampaign.objects.select_related("terms_version").filter(pk__in=campaign_ids)
+    )
+    missing = sorted(set(campaign_ids) - {campaign.pk for campaign in campaigns})
+    if missing:
+        raise ValidationError(
+            _("There is no campaign %(number)s.") % {"number": ", ".join(map(str, missing))}
+        )
+    for campaign in campaigns:
+        campaign_check_takes_late_targets(campaign, today)
+    added: list[LateTargets] = []
     with transaction.atomic():
         now = timezone.now()
         existing = {
@@ -134,12 +172,22 @@ def legacy_members_import(
         _save(ContactPerson, contacts, now)
 
         if dry_run:
+            added = [
+                campaign_targets_add(campaign_id=c.pk, oids=members, today=today, dry_run=True)
+                for c in campaigns
+            ]
             transaction.set_rollback(True)
+    if not dry_run:
+        # Own transactions: the campaign's locks come before any organisation's (as at launch).
+        added = [
+            campaign_targets_add(campaign_id=c.pk, oids=members, today=today) for c in campaigns
+        ]
     return ImportResult(
         organisations=organisations.counts(),
         contacts=contacts.counts(),
         contracts=contracts.counts(),
         dry_run=dry_run,
+        campaigns=tuple(added),
     )
 
 

@@ -234,3 +234,50 @@ def test_the_chart_is_drawn_with_plain_numbers_in_finnish_too(client, admin_user
         f"/admin/onboarding/acceptancecampaign/{launched.pk}/report/"
     ).content.decode()
     assert 'x1="640.0"' in page  # the deadline line, not "640,0"
+
+
+def test_a_campaign_that_would_give_organisations_a_second_deadline_is_refused(admin_client):
+    terms = published_terms(version="2024-1")
+    OrganisationFactory(name_fi="Aaltola", membership="legacy_contract")
+    running = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    draft = campaign_create(
+        terms_version=terms, deadline=DEADLINE + timedelta(days=30), targets="members"
+    )
+    campaign_launch(campaign_id=running.pk)
+
+    launched = admin_client.post(
+        reverse("admin:onboarding_acceptancecampaign_changelist"),
+        {"action": "launch", "_selected_action": [draft.pk]},
+        follow=True,
+    ).content.decode()
+    edited = admin_client.post(
+        reverse("admin:onboarding_acceptancecampaign_change", args=[draft.pk]),
+        {
+            "terms_version": terms.pk,
+            "targets": "members",
+            "deadline": (DEADLINE + timedelta(days=30)).isoformat(),
+            "reminder_offsets": "30, 7",
+        },
+    ).content.decode()
+
+    for page in (launched, edited):
+        assert "The running campaign “2024-1 – " in page
+        assert "already asks 1 organisation of these to accept version 2024-1" in page
+        assert "Aaltola" in page
+    draft.refresh_from_db()
+    assert not draft.is_launched
+
+
+def test_staff_add_the_members_imported_since_the_launch(admin_client, launched):
+    late = OrganisationFactory(name_fi="Myöhäinen", membership="legacy_contract")
+    ContactPersonFactory(organisation=late, email="myoha@koulu.fi")
+    action = {"action": "add_late_targets", "_selected_action": [launched.pk]}
+    url = reverse("admin:onboarding_acceptancecampaign_changelist")
+
+    page = admin_client.post(url, action, follow=True).content.decode()
+
+    assert "1 organisation added and invited: Myöhäinen." in page
+    assert OutgoingEmail.objects.filter(to="myoha@koulu.fi", key__contains="invitation").exists()
+    again = admin_client.post(url, action, follow=True).content.decode()
+    assert "it already asks every organisation it would ask today." in again
+    assert OutgoingEmail.objects.filter(to="myoha@koulu.fi").count() == 1

@@ -64,8 +64,9 @@ def test_start_campaign_explains_what_is_wrong(args, message):
 def test_send_reminders_prints_what_it_sends_and_a_dry_run_sends_nothing(member):
     published_terms(version="2024-1")
     run("start_campaign", "2024-1", "--deadline", DEADLINE.isoformat(), "--targets", "legacy")
-    # Launched 20 days ago: the 60-day reminder fell due 15 days ago, and is still owed.
+    # Launched and invited 20 days ago: the 60-day reminder fell due 15 days ago, still owed.
     AcceptanceCampaign.objects.update(launched_at=F("launched_at") - timedelta(days=20))
+    Reminder.objects.update(created_at=F("created_at") - timedelta(days=20))
     dry = run("send_reminders", "--dry-run")
     assert "would send: " in dry and "step 60 → hallinto@kunta.fi" in dry
     assert Reminder.objects.filter(step="60").count() == 0

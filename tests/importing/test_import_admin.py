@@ -206,3 +206,33 @@ def test_the_queries_do_not_grow_with_the_rows(admin_client, django_assert_max_n
         upload(admin_client, csv_bytes(many_rows(100, start=100)))
     with django_assert_max_num_queries(existing_small[1]):
         confirm(admin_client)
+
+
+def test_the_preview_offers_the_running_campaign_for_the_new_members(admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onboarding.models import OutgoingEmail
+    from onboarding.services.campaigns import campaign_create, campaign_launch
+    from tests.factories import published_terms
+
+    campaign = campaign_create(
+        terms_version=published_terms(),
+        deadline=timezone.localdate() + timedelta(days=60),
+        targets="legacy",
+    )
+    campaign_launch(campaign_id=campaign.pk)
+
+    preview = upload(admin_client, csv_bytes([row()])).content.decode()
+
+    assert f'name="campaign" value="{campaign.pk}"' in preview
+    assert "Add 1 organisation of this file to the running campaign" in preview
+    assert "Lempäälän kunta" in preview
+    token = admin_client.session[SESSION_KEY]["token"]
+    done = admin_client.post(
+        CONFIRM, {"token": token, "campaign": campaign.pk}, follow=True, headers=ENGLISH
+    )
+    assert "1 organisation joins and is invited at once." in done.content.decode()
+    assert OutgoingEmail.objects.get().to == "riikka@lempaala.fi"
+    assert campaign.targets_set.filter(organisation__oid=LEMPAALA).exists()

@@ -329,3 +329,38 @@ def test_no_progress_bar_when_standard_error_is_not_a_terminal(write, monkeypatc
     monkeypatch.setattr("sys.stderr", not_a_terminal)
     call_command("import_legacy_members", str(write(csv_bytes([row()]))), stdout=io.StringIO())
     assert not_a_terminal.getvalue() == ""
+
+
+@pytest.fixture
+def running_campaign():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onboarding.services.campaigns import campaign_create, campaign_launch
+    from tests.factories import published_terms
+
+    campaign = campaign_create(
+        terms_version=published_terms(),
+        deadline=timezone.localdate() + timedelta(days=60),
+        targets="legacy",
+    )
+    campaign_launch(campaign_id=campaign.pk)
+    return campaign
+
+
+def test_with_a_campaign_the_new_members_join_it_and_are_invited(write, running_campaign):
+    from onboarding.models import OutgoingEmail
+
+    path = write(csv_bytes([row()]))
+    dry = run(path, "--dry-run", "--campaign", str(running_campaign.pk))
+    assert "1 organisation joins and is invited at once." in dry
+    assert not OutgoingEmail.objects.exists()
+
+    assert "1 organisation joins and is invited at once." in run(
+        path, "--campaign", str(running_campaign.pk)
+    )
+    assert OutgoingEmail.objects.get().to == "riikka@lempaala.fi"
+    assert "0 organisations join" in run(path, "--campaign", str(running_campaign.pk))
+    with pytest.raises(CommandError, match="There is no campaign 999"):
+        run(path, "--campaign", "999")

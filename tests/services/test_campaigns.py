@@ -297,3 +297,26 @@ def test_a_failing_campaign_is_reported_after_the_others_have_sent(terms, monkey
 def test_a_campaign_needs_at_least_one_reminder_day(terms):
     with pytest.raises(ValidationError, match="at least one reminder day"):
         campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy", offsets=[])
+
+
+def test_an_invitation_asks_for_a_new_version_only_of_who_accepted_an_earlier_one(terms):
+    newer = published_terms(version="2025-1", effective_from=date(2025, 1, 1))
+    earlier = TermsAcceptanceFactory(
+        organisation__name_fi="Edellinen", terms_version=terms
+    ).organisation
+    ContactPersonFactory(organisation=earlier, email="edellinen@koulu.fi", language="en")
+    legacy_member("Vanha", "vanha@koulu.fi", language="en")
+    campaign = campaign_create(terms_version=newer, deadline=DEADLINE, targets="members")
+
+    campaign_launch(campaign_id=campaign.pk)
+
+    renewal = OutgoingEmail.objects.get(to="edellinen@koulu.fi")
+    assert renewal.subject.startswith("MPASSid: accept the new version of the terms of use by")
+    for body in (renewal.body_text, renewal.body_html):
+        assert f"accepted version {terms.version} on" in body
+        assert "must now accept the new version 2025-1" in body
+    first = OutgoingEmail.objects.get(to="vanha@koulu.fi")
+    assert first.subject.startswith("MPASSid: accept the terms of use by")
+    for body in (first.body_text, first.body_html):
+        assert "new version" not in body
+        assert "the organisation must accept the terms of use" in body

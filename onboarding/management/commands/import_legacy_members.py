@@ -2,8 +2,11 @@
 
     python manage.py import_legacy_members members.xlsx --dry-run
     python manage.py import_legacy_members members.xlsx
+    python manage.py import_legacy_members members.xlsx --campaign 3
 
 Every row is checked first; if any is wrong, nothing is written and every error is listed.
+With --campaign, the file's organisations that the running campaign would ask join it and are
+invited at once.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -37,12 +41,31 @@ class Command(BaseCommand):
             help=_("Check the file and report what the import would do, writing nothing."),
         )
         parser.add_argument(
+            "--campaign",
+            type=int,
+            action="append",
+            default=[],
+            metavar="ID",
+            help=_(
+                "A running campaign (its number) that the file's new legacy members join: they "
+                "are invited at once and then get the reminders still ahead."
+            ),
+        )
+        parser.add_argument(
             "--no-progress",
             action="store_true",
             help=_("Show no progress bar on standard error."),
         )
 
-    def handle(self, *args, file: Path, dry_run: bool, no_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        file: Path,
+        dry_run: bool,
+        no_progress: bool,
+        campaign: list[int],
+        **options,
+    ):
         try:
             data = file.read_bytes()
         except OSError as error:
@@ -76,7 +99,10 @@ class Command(BaseCommand):
                 + "\n".join(lines)
             )
 
-        result = legacy_members_import(rows=parsed.rows, dry_run=dry_run)
+        try:
+            result = legacy_members_import(rows=parsed.rows, dry_run=dry_run, campaign_ids=campaign)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         if dry_run:
             self.stdout.write(
                 _("Dry run: nothing was written. The import would make these changes:")

@@ -1,0 +1,139 @@
+"""One deadline per organisation and terms version: two campaigns that would ask the same
+organisation to accept the same version by different deadlines cannot both run."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
+from django.utils import timezone, translation
+
+from onboarding.models import AcceptanceCampaign, CampaignTarget, Organisation
+from onboarding.services.campaigns import (
+    campaign_create,
+    campaign_launch,
+    campaign_start,
+    reminders_send_due,
+)
+from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
+
+TODAY = timezone.localdate()
+SPRING = TODAY + timedelta(days=60)
+AUTUMN = TODAY + timedelta(days=200)
+
+
+def legacy_member(name: str) -> Organisation:
+    organisation = OrganisationFactory(name_fi=name, membership="legacy_contract")
+    ContactPersonFactory(organisation=organisation, email=f"hallinto@{name.lower()}.fi")
+    return organisation
+
+
+@pytest.fixture
+def terms():
+    return published_terms(version="2024-1")
+
+
+@pytest.mark.django_db
+def test_a_second_campaign_with_another_deadline_is_refused_naming_the_first(terms):
+    legacy_member("Aaltola")
+    legacy_member("Borgå")
+    legacy = campaign_create(terms_version=terms, deadline=SPRING, targets="legacy")
+    members = campaign_create(terms_version=terms, deadline=AUTUMN, targets="members")
+    campaign_launch(campaign_id=legacy.pk)
+
+    with pytest.raises(ValidationError) as refused:
+        campaign_launch(campaign_id=members.pk)
+
+    message = " ".join(refused.value.messages)
+    assert f"“{legacy}”" in message
+    assert "already asks 2 organisations of these to accept version 2024-1" in message
+    assert "Aaltola, Borgå" in message
+    members.refresh_from_db()
+    assert not members.is_launched
+    assert not CampaignTarget.objects.filter(campaign=members).exists()
+
+
+@pytest.mark.django_db
+def test_the_error_names_the_first_few_organisations_and_counts_the_rest(terms):
+    for n in range(7):
+        legacy_member(f"Jasen{n}")
+    campaign_launch(
+        campaign_id=campaign_create(terms_version=terms, deadline=SPRING, targets="legacy").pk
+    )
+    with pytest.raises(
+        ValidationError, match="Jasen0, Jasen1, Jasen2, Jasen3, Jasen4 and 2 others"
+    ):
+        campaign_create(terms_version=terms, deadline=AUTUMN, targets="members")
+
+
+@pytest.mark.django_db
+def test_the_shell_keeps_no_campaign_it_could_not_launch(terms):
+    legacy_member("Aaltola")
+    campaign_start(terms_version=terms, deadline=SPRING, targets="legacy")
+    with pytest.raises(ValidationError, match="already asks 1 organisation of these"):
+        campaign_start(terms_version=terms, deadline=AUTUMN, targets="members")
+    assert AcceptanceCampaign.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_campaigns_that_share_no_organisation_or_the_deadline_both_run(terms):
+    legacy_member("Aaltola")
+    same_day = campaign_create(terms_version=terms, deadline=SPRING, targets="members")
+    campaign_start(terms_version=terms, deadline=SPRING, targets="legacy")
+    assert campaign_launch(campaign_id=same_day.pk) == 1
+
+    newer = published_terms(version="2025-1", effective_from=TODAY - timedelta(days=1))
+    assert campaign_start(terms_version=newer, deadline=AUTUMN, targets="legacy")[1] == 1
+
+
+@pytest.mark.django_db
+def test_once_the_first_campaign_has_closed_another_deadline_can_run(terms):
+    legacy_member("Aaltola")
+    first, _count = campaign_start(terms_version=terms, deadline=SPRING, targets="members")
+    reminders_send_due(today=SPRING + timedelta(days=1))  # lapses Aaltola, closes the campaign
+    Organisation.objects.filter(name_fi="Aaltola").update(membership="legacy_contract")
+    second, count = campaign_start(terms_version=terms, deadline=AUTUMN, targets="legacy")
+    assert (second.is_launched, count) == (True, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_launches_at_once_cannot_both_pass(terms):
+    legacy_member("Aaltola")
+    spring = campaign_create(terms_version=terms, deadline=SPRING, targets="legacy")
+    autumn = campaign_create(terms_version=terms, deadline=AUTUMN, targets="members")
+    outcome = {}
+
+    def launch_autumn():
+        translation.activate("en")  # a thread starts in the default language
+        try:
+            outcome["count"] = campaign_launch(campaign_id=autumn.pk)
+        except ValidationError as error:
+            outcome["error"] = " ".join(error.messages)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        campaign_launch(campaign_id=spring.pk)  # holds the version's campaign locks till commit
+        other = threading.Thread(target=launch_autumn)
+        other.start()
+        wait_until_a_session_waits_for_a_lock()
+    other.join(timeout=30)
+
+    assert "already asks 1 organisation of these" in outcome["error"]
+    assert list(AcceptanceCampaign.objects.filter(launched_at__isnull=False)) == [spring]
+
+
+def wait_until_a_session_waits_for_a_lock() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(10_000):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh within a transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+    raise AssertionError("the second launch never waited for the first one's lock")
