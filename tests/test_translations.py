@@ -52,3 +52,26 @@ def test_placeholders_survive_translation(language):
             if entry.msgid_plural and not expected:
                 continue
             assert sorted(set(placeholder.findall(text))) == sorted(set(expected)), entry.msgid
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_every_plural_has_its_singular_and_plural_forms(language):
+    po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+    for entry in po:
+        if entry.msgid_plural and not entry.obsolete:
+            forms = entry.msgstr_plural
+            assert forms.get(0) and forms.get(1), entry.msgid
+            assert forms[0] != forms[1], f"{entry.msgid}: one form for 1 and for many"
+
+
+def test_a_count_reads_right_in_finnish_and_swedish():
+    from django.utils import translation
+    from django.utils.translation import ngettext
+
+    def published(count: int, language: str) -> str:
+        with translation.override(language):
+            text = ngettext("%(count)d version published.", "%(count)d versions published.", count)
+        return text % {"count": count}
+
+    assert published(1, "fi") != published(3, "fi").replace("3", "1")
+    assert published(3, "sv").startswith("3 ")

@@ -1,1 +1,6 @@
-from onboarding.admin import campaigns, core, registrations  # noqa: F401 (registers the admin)
+from onboarding.admin import (  # noqa: F401 (registers the admin)
+    campaigns,
+    core,
+    registrations,
+    second_factors,
+)
