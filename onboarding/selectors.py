@@ -103,21 +103,44 @@ def acceptance_due(organisation: Organisation | None, terms: TermsVersion | None
     return not organisation.acceptances.filter(terms_version=terms).exists()
 
 
+def waiting_registration(oid: str) -> Registration | None:
+    """The organisation's notification waiting for review or correction: at most one."""
+    return Registration.objects.filter(oid=oid, status__in=Registration.WAITING).first()
+
+
 def registration_to_correct(user, oid: str) -> Registration | None:
-    """The person's latest notification of this organisation, if staff sent it back for
-    changes and nothing was sent after it: the form starts again from it."""
-    latest = Registration.objects.filter(submitted_by=user, oid=oid).order_by("-submitted_at")
-    registration = latest.first()
-    if registration and registration.status == Registration.Status.CHANGES_REQUESTED:
-        return registration
+    """The organisation's notification that staff sent back for changes, if the user may
+    correct it (its sender or an active contact): the form starts again from it."""
+    waiting = waiting_registration(oid)
+    if (
+        waiting is not None
+        and waiting.status == Registration.Status.CHANGES_REQUESTED
+        and may_see_registration(user, waiting)
+    ):
+        return waiting
     return None
 
 
 def registrations_visible_to(user) -> QuerySet[Registration]:
-    """The user's own notifications and those of organisations they are a contact of."""
+    """The user's own notifications and those of organisations they are an active contact of
+    (by OID: also those sent before the organisation joined)."""
     return Registration.objects.filter(
-        Q(submitted_by=user) | Q(organisation__in=organisations_for_user(user))
+        Q(submitted_by=user) | Q(oid__in=organisations_for_user(user).values("oid"))
     ).select_related("terms_version", "organisation")
+
+
+def may_see_registration(user, registration: Registration) -> bool:
+    """Who may see a notification, and so withdraw or correct it while it waits."""
+    return registrations_visible_to(user).filter(pk=registration.pk).exists()
+
+
+def registrations_of_oid(oid: str) -> QuerySet[Registration]:
+    """Every notification of an organisation, the latest first, with who sent it."""
+    return (
+        Registration.objects.filter(oid=oid)
+        .select_related("submitted_by", "reviewed_by")
+        .order_by("-submitted_at")
+    )
 
 
 def registration_by_token(user, token) -> Registration | None:

@@ -14,5 +14,10 @@ urlpatterns = [
     path("organisations/", organisations.my_organisations, name="my_organisations"),
     path("organisations/<int:pk>/", organisations.organisation, name="organisation"),
     path("registrations/<int:pk>/", organisations.registration, name="registration"),
+    path(
+        "registrations/<int:pk>/withdraw/",
+        organisations.registration_withdraw,
+        name="registration_withdraw",
+    ),
     path("invitations/<str:token>/", organisations.invitation, name="invitation"),
 ]

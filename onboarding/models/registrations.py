@@ -18,6 +18,12 @@ class RegistrationStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REPLACED = "replaced", _("Replaced by a newer notification")
+
+
+# Waiting for OPH's review, or for the sender's correction: an organisation has one at a time.
+WAITING_STATUSES = (RegistrationStatus.SUBMITTED, RegistrationStatus.CHANGES_REQUESTED)
 
 
 class Registration(models.Model):
@@ -28,6 +34,7 @@ class Registration(models.Model):
     """
 
     Status = RegistrationStatus
+    WAITING = WAITING_STATUSES
 
     organisation = models.ForeignKey(
         Organisation,
@@ -75,6 +82,24 @@ class Registration(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     decision_reason = models.TextField(_("reason"), blank=True)
+    corrects = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="correction",
+        null=True,
+        blank=True,
+        verbose_name=_("corrects"),
+        help_text=_("The notification sent back for changes that this one corrects."),
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="withdrawn_registrations",
+        null=True,
+        blank=True,
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -92,9 +117,24 @@ class Registration(models.Model):
                 | (models.Q(terms_version__isnull=False) & ~models.Q(content_sha256="")),
                 name="registration_acceptance_has_sha256",
             ),
+            # A new organisation has no Organisation row yet: the OID is what is unique.
+            models.UniqueConstraint(
+                fields=["oid"],
+                condition=models.Q(status__in=WAITING_STATUSES),
+                name="one_waiting_notification_per_oid",
+                violation_error_message=_(
+                    "A notification for this organisation is already waiting for review."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=RegistrationStatus.WITHDRAWN, withdrawn_at__isnull=False)
+                | (~models.Q(status=RegistrationStatus.WITHDRAWN) & models.Q(withdrawn_at=None)),
+                name="registration_withdrawn_has_time",
+            ),
         ]
         triggers = [
-            # What was submitted is evidence: only the review fields may change afterwards.
+            # What was submitted is evidence: only the status, the review and the withdrawal
+            # may change afterwards.
             pgtrigger.ReadOnly(
                 name="submission_is_evidence",
                 fields=[
@@ -108,6 +148,7 @@ class Registration(models.Model):
                     "user_agent",
                     "language",
                     "submission_token",
+                    "corrects",
                 ],
             ),
             pgtrigger.Protect(name="registrations_are_kept", operation=pgtrigger.Delete),
@@ -123,6 +164,11 @@ class Registration(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == RegistrationStatus.SUBMITTED
+
+    @property
+    def is_waiting(self) -> bool:
+        """Waiting for OPH's review or for its sender's correction: it may still be withdrawn."""
+        return self.status in WAITING_STATUSES
 
     @property
     def accepts_terms(self) -> bool:

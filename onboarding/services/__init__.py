@@ -2,17 +2,20 @@
 
 from onboarding.services.acceptances import AcceptanceEvidence, acceptance_record
 from onboarding.services.registrations import (
+    NotificationAlreadyWaiting,
     RegistrationAlreadyDecided,
     RequestMeta,
     registration_approve,
     registration_reject,
     registration_request_changes,
     registration_submit,
+    registration_withdraw,
 )
 from onboarding.services.terms import terms_announce_changes, terms_publish
 
 __all__ = [
     "AcceptanceEvidence",
+    "NotificationAlreadyWaiting",
     "RegistrationAlreadyDecided",
     "RequestMeta",
     "acceptance_record",
@@ -20,6 +23,7 @@ __all__ = [
     "registration_reject",
     "registration_request_changes",
     "registration_submit",
+    "registration_withdraw",
     "terms_announce_changes",
     "terms_publish",
 ]

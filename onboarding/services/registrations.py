@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,8 +26,23 @@ class RequestMeta:
     language: str
 
 
+WAITING_CONSTRAINT = "one_waiting_notification_per_oid"
+
+
 class RegistrationAlreadyDecided(ValidationError):
     pass
+
+
+class NotificationAlreadyWaiting(ValidationError):
+    """Another notification of the organisation waits for review or correction; `waiting` is
+    that notification (for who may see it), or None when it is not known yet."""
+
+    def __init__(self, waiting: Registration | None):
+        super().__init__(
+            _("A notification for this organisation is already waiting for review."),
+            code="already_waiting",
+        )
+        self.waiting = waiting
 
 
 @transaction.atomic
@@ -44,6 +59,10 @@ def registration_submit(
 
     The same submission token always gives the same registration: a double click, the back
     button or a replay creates nothing new and sends nothing again.
+
+    An organisation has one notification waiting at a time: while one waits for review, another
+    is refused (NotificationAlreadyWaiting). One sent back for changes is replaced by the
+    correction that its sender or an active contact of the organisation sends.
     """
     existing = Registration.objects.filter(submission_token=token).first()
     if existing is not None:
@@ -60,25 +79,59 @@ def registration_submit(
             )
         )
     oid = data["organisation"]["oid"]
-    registration, created = Registration.objects.get_or_create(
-        submission_token=token,
-        defaults={
-            "organisation": Organisation.objects.filter(oid=oid).first(),
-            "oid": oid,
-            "data": data,
-            "terms_version": terms_version,
-            "content_sha256": content_sha256 if terms_version else "",
-            "submitted_by": user,
-            "ip_address": meta.ip_address,
-            "user_agent": meta.user_agent[:1000],
-            "language": meta.language,
-        },
-    )
+    corrected = _replace_for_correction(oid, user)
+    try:
+        # A savepoint: a notification of the same OID committed meanwhile meets ours on the
+        # constraint, and the person is told, not shown a server error.
+        with transaction.atomic():
+            registration, created = Registration.objects.get_or_create(
+                submission_token=token,
+                defaults={
+                    "organisation": Organisation.objects.filter(oid=oid).first(),
+                    "oid": oid,
+                    "data": data,
+                    "terms_version": terms_version,
+                    "content_sha256": content_sha256 if terms_version else "",
+                    "submitted_by": user,
+                    "ip_address": meta.ip_address,
+                    "user_agent": meta.user_agent[:1000],
+                    "language": meta.language,
+                    "corrects": corrected,
+                },
+            )
+    except IntegrityError as error:
+        if _constraint_of(error) != WAITING_CONSTRAINT:
+            raise
+        raise NotificationAlreadyWaiting(selectors.waiting_registration(oid)) from error
     if not created and registration.submitted_by_id != user.pk:
         raise PermissionDenied
     if created:
         _queue_submission_emails(registration)
     return registration, created
+
+
+def _replace_for_correction(oid: str, user) -> Registration | None:
+    """The waiting notification of `oid`, locked and marked replaced, when the new one is its
+    correction; NotificationAlreadyWaiting when another waits; None when none does."""
+    waiting = (
+        Registration.objects.select_for_update()
+        .filter(oid=oid, status__in=Registration.WAITING)
+        .first()
+    )
+    if waiting is None:
+        return None
+    correctable = waiting.status == Registration.Status.CHANGES_REQUESTED
+    if not (correctable and selectors.may_see_registration(user, waiting)):
+        raise NotificationAlreadyWaiting(waiting)
+    waiting.status = Registration.Status.REPLACED
+    waiting._history_user = user
+    waiting.save(update_fields=["status"])
+    return waiting
+
+
+def _constraint_of(error: IntegrityError) -> str | None:
+    diagnostics = getattr(error.__cause__, "diag", None)
+    return getattr(diagnostics, "constraint_name", None)
 
 
 def _queue_submission_emails(registration: Registration) -> None:
@@ -103,12 +156,13 @@ def _queue_submission_emails(registration: Registration) -> None:
 
 def _lock_pending(registration_id: int) -> Registration:
     registration = Registration.objects.select_for_update().get(pk=registration_id)
-    if not registration.is_pending:
-        raise RegistrationAlreadyDecided(
-            _("This notification was already decided: %(status)s.")
-            % {"status": registration.get_status_display()}
-        )
-    return registration
+    if registration.is_pending:
+        return registration
+    if registration.status in (Registration.Status.WITHDRAWN, Registration.Status.REPLACED):
+        message = _("This notification no longer waits for review: %(status)s.")
+    else:
+        message = _("This notification was already decided: %(status)s.")
+    raise RegistrationAlreadyDecided(message % {"status": registration.get_status_display()})
 
 
 def _decide(registration: Registration, *, status: str, reviewer, reason: str = "") -> None:
@@ -130,26 +184,14 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
     """
     registration = _lock_pending(registration_id)
     submitted = registration.data["organisation"]
-    # get_or_create first, then lock: two approvals of the same new organisation meet on
-    # the unique OID instead of both inserting it. The lock also orders approvals of two
-    # notifications of one organisation, so the check below sees the other's decision.
+    # get_or_create first, then lock: an organisation created meanwhile (an import) is met on
+    # the unique OID instead of inserted twice. No newer notification of the OID can have been
+    # approved: one notification of an organisation waits at a time.
     created_organisation, _created = Organisation.objects.get_or_create(
         oid=registration.oid,
         defaults={field: submitted.get(field, "") or "" for field in ORGANISATION_FIELDS},
     )
     organisation = Organisation.objects.select_for_update().get(pk=created_organisation.pk)
-    newer = Registration.objects.filter(
-        oid=registration.oid,
-        status=Registration.Status.APPROVED,
-        submitted_at__gt=registration.submitted_at,
-    )
-    if newer.exists():
-        raise ValidationError(
-            _(
-                "A newer notification of this organisation is already approved: approving this "
-                "older one would undo it. Reject it or ask for changes instead."
-            )
-        )
     for field in ORGANISATION_FIELDS:
         setattr(organisation, field, submitted.get(field, "") or "")
     declarations = registration.data.get("declarations", {})
@@ -266,3 +308,24 @@ def _queue_decision_emails(registration: Registration, *, template: str) -> None
             template=template,
             context={"registration": registration, "data": registration.data},
         )
+
+
+@transaction.atomic
+def registration_withdraw(*, registration_id: int, user) -> Registration:
+    """Withdraw a notification that waits for review or correction, as its sender or an active
+    contact of the organisation: staff no longer review it, and a new one may be sent. One that
+    was decided stays as decided."""
+    registration = Registration.objects.select_for_update().get(pk=registration_id)
+    if not selectors.may_see_registration(user, registration):
+        raise PermissionDenied
+    if not registration.is_waiting:
+        raise RegistrationAlreadyDecided(
+            _("This notification can no longer be withdrawn: %(status)s.")
+            % {"status": registration.get_status_display()}
+        )
+    registration.status = Registration.Status.WITHDRAWN
+    registration.withdrawn_by = user
+    registration.withdrawn_at = timezone.now()
+    registration._history_user = user
+    registration.save(update_fields=["status", "withdrawn_by", "withdrawn_at"])
+    return registration

@@ -18,7 +18,7 @@ from onboarding import selectors, services
 from onboarding.forms import ContactFormSet, NotificationForm, OidForm, contact_rows
 from onboarding.identifiers import validate_organisation_oid
 from onboarding.localised import active_language
-from onboarding.models import ContactPerson, Organisation, TermsVersion
+from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
 from onboarding.models.organisations import Language
 from onboarding.services.registrations import ORGANISATION_FIELDS
 from onboarding.views.errors import error_summary
@@ -36,14 +36,40 @@ MAX_CONTACTS = ContactFormSet.max_num
 def notify_start(request):
     form = OidForm(request.POST or None, initial={"oid": request.GET.get("oid", "")})
     if request.method == "POST" and form.is_valid():
-        return redirect("onboarding:notify", oid=form.cleaned_data["oid"])
+        oid = form.cleaned_data["oid"]
+        waiting = selectors.waiting_registration(oid)
+        if waiting is None:
+            return redirect("onboarding:notify", oid=oid)
+        return _to_waiting(request, waiting, form)
+    return _start_page(request, form)
+
+
+def _start_page(request, form: OidForm, *, already_waiting: bool = False):
     errors = error_summary(form) if form.is_bound else []
     return render(
         request,
         "onboarding/notify_start.html",
-        {"form": form, "errors": errors},
-        status=400 if errors else 200,
+        {"form": form, "errors": errors, "already_waiting": already_waiting},
+        status=409 if already_waiting else 400 if errors else 200,
     )
+
+
+def _to_waiting(request, waiting: Registration, form: OidForm | None = None):
+    """One notification of an organisation waits at a time: to it, for those who may see it
+    (to withdraw or correct it); others are told only that it exists, and whom to ask."""
+    if selectors.may_see_registration(request.user, waiting):
+        messages.info(
+            request,
+            _(
+                "A notification for this organisation is already waiting. You can withdraw it "
+                "or, if OPH asked for changes, correct it."
+            ),
+        )
+        return redirect("onboarding:registration", pk=waiting.pk)
+    form = form or OidForm({"oid": waiting.oid})
+    form.is_valid()
+    form.add_error("oid", services.NotificationAlreadyWaiting(None))
+    return _start_page(request, form, already_waiting=True)
 
 
 def _valid_oid(oid: str) -> str:
@@ -57,12 +83,14 @@ def _drafts(request) -> dict:
     return request.session.setdefault("notification_drafts", {})
 
 
-def _initial(request, organisation: Organisation | None, oid: str) -> tuple[dict, list[dict]]:
-    """What the form starts with: public facts of a known organisation; its contacts only for
-    people who are its contacts already (others must not read them)."""
-    returned = selectors.registration_to_correct(request.user, oid)
-    if returned is not None:  # sent back for changes: start from what the person sent
-        data = returned.data
+def _initial(
+    request, organisation: Organisation | None, correction: Registration | None
+) -> tuple[dict, list[dict]]:
+    """What the form starts with: a notification sent back for changes as it was sent; else
+    public facts of a known organisation, its contacts only for people who are its contacts
+    already (others must not read them)."""
+    if correction is not None:
+        data = correction.data
         values = {**data["organisation"], **data["declarations"]}
         if data["acceptance"]:
             values |= {f: data["acceptance"][f] for f in ("accepter_name", "accepter_title")}
@@ -104,6 +132,11 @@ def notify(request, oid: str):
     terms = selectors.current_terms()
     asks_acceptance = selectors.acceptance_due(organisation, terms)
     draft = _drafts(request).get(oid)
+    correction = selectors.registration_to_correct(request.user, oid)
+    if request.method == "GET" and correction is None:
+        waiting = selectors.waiting_registration(oid)
+        if waiting is not None:
+            return _to_waiting(request, waiting)
 
     if request.method == "POST" and "add_contact" in request.POST:
         rows = _rows_from_post(request.POST)
@@ -150,7 +183,7 @@ def notify(request, oid: str):
             initial, rows = draft["form"], draft["data"]["contacts"]
             token = draft["token"]
         else:
-            initial, rows = _initial(request, organisation, oid)
+            initial, rows = _initial(request, organisation, correction)
             token = str(uuid.uuid4())
         form = NotificationForm(initial=initial, asks_acceptance=asks_acceptance)
         formset = ContactFormSet(initial=rows, prefix="contacts")
@@ -168,6 +201,7 @@ def notify(request, oid: str):
             "token": token,
             "errors": errors,
             "can_add_contact": formset.total_form_count() < MAX_CONTACTS,
+            "correction": correction,
         },
         status=400 if errors else 200,
     )
@@ -273,6 +307,10 @@ def notify_submit(request, oid: str):
                 language=active_language(),  # of the pages, and so of the emails
             ),
         )
+    except services.NotificationAlreadyWaiting:
+        # Another notification of the organisation was sent meanwhile: the form shows it (or
+        # says it exists); the draft is kept in case that one is withdrawn.
+        return redirect("onboarding:notify", oid=oid)
     except ValidationError as error:
         # Keep everything typed; only the acceptance must be given again.
         draft["form"].update(accept_terms=False, authority_confirmed=False)

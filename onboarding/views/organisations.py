@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from allauth.account.decorators import verified_email_required
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from onboarding import selectors
+from onboarding import selectors, services
 from onboarding.invitations import read_invitation
 from onboarding.models import Organisation
 
@@ -39,13 +40,13 @@ def organisation(request, pk: int):
             "acceptance_due": selectors.acceptance_due(organisation, terms),
             "acceptances": organisation.acceptances.select_related("terms_version", "accepted_by"),
             "contacts": organisation.contacts.filter(is_active=True),
-            "pending": selectors.pending_registrations().filter(organisation=organisation),
+            "waiting": selectors.waiting_registration(organisation.oid),
         },
     )
 
 
 @verified_email_required
-def registration(request, pk: int):
+def registration(request, pk: int, *, confirm_withdraw: bool = False):
     registration = get_object_or_404(selectors.registrations_visible_to(request.user), pk=pk)
     return render(
         request,
@@ -53,8 +54,27 @@ def registration(request, pk: int):
         {
             "registration": registration,
             "data": registration.data,
+            "confirm_withdraw": confirm_withdraw and registration.is_waiting,
         },
     )
+
+
+@verified_email_required
+def registration_withdraw(request, pk: int):
+    """GET asks to confirm; POST withdraws (the sender or an active contact, while it waits)."""
+    if request.method != "POST":
+        return registration(request, pk, confirm_withdraw=True)
+    found = get_object_or_404(selectors.registrations_visible_to(request.user), pk=pk)
+    try:
+        services.registration_withdraw(registration_id=found.pk, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The notification was withdrawn. OPH will not review it; you can send a new one."),
+        )
+    return redirect("onboarding:registration", pk=found.pk)
 
 
 @verified_email_required

@@ -28,7 +28,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def submit(oid="1.2.246.562.10.74484103937", contacts=None, submitted_at=None, **organisation):
+def submit(
+    oid="1.2.246.562.10.74484103937", contacts=None, submitted_at=None, user=None, **organisation
+):
     terms = published_terms() if not hasattr(submit, "terms") else submit.terms
     data = {
         "organisation": {
@@ -71,7 +73,7 @@ def submit(oid="1.2.246.562.10.74484103937", contacts=None, submitted_at=None, *
         },
     }
     registration, _created = services.registration_submit(
-        user=UserFactory(),
+        user=user or UserFactory(),
         token=uuid.uuid4(),
         data=data,
         terms_version=terms,
@@ -267,15 +269,75 @@ def test_the_database_keeps_what_was_submitted(admin_client):
     Registration.objects.filter(pk=registration.pk).update(decision_reason="ok")
 
 
-def test_an_older_notification_cannot_undo_a_newer_approved_one(admin_client):
-    older = submit(submitted_at=timezone.now() - timedelta(days=2))
-    newer = submit()
-    services.registration_approve(registration_id=newer.pk, reviewer=UserFactory(is_staff=True))
-    response = admin_client.post(
-        reverse("admin:onboarding_registration_change", args=[older.pk]), {"decision": "approve"}
+def test_the_review_page_lists_the_organisations_earlier_notifications(
+    admin_client, django_assert_max_num_queries
+):
+    reviewer = UserFactory(is_staff=True)
+    alice = UserFactory(email="alice@lempaala.fi")
+    rejected = submit(user=UserFactory(email="bob@lempaala.fi"))
+    services.registration_reject(registration_id=rejected.pk, reviewer=reviewer, reason="Väärä")
+    withdrawn = submit(user=alice)
+    services.registration_withdraw(registration_id=withdrawn.pk, user=alice)
+    sent_back = submit(user=alice)
+    services.registration_request_changes(
+        registration_id=sent_back.pk, reviewer=reviewer, reason="Lisää tietosuojavastaava."
     )
-    assert "A newer notification of this organisation is already approved" in (
-        response.content.decode()
+    correction = submit(user=alice)
+    other_organisation = submit(oid="1.2.246.562.10.2")
+
+    with django_assert_max_num_queries(20):
+        response = admin_client.get(
+            reverse("admin:onboarding_registration_change", args=[correction.pk])
+        )
+    page = response.content.decode()
+    listed = page.split('id="other-notifications"', 1)[1].split("</table>", 1)[0]
+    assert list(response.context["other_registrations"]) == [sent_back, withdrawn, rejected]
+    for earlier, sender, status in [
+        (sent_back, "alice@lempaala.fi", "Replaced by a newer notification"),
+        (withdrawn, "alice@lempaala.fi", "Withdrawn"),
+        (rejected, "bob@lempaala.fi", "Rejected"),
+    ]:
+        link = reverse("admin:onboarding_registration_change", args=[earlier.pk])
+        row = listed.split(f'href="{link}"', 1)[1].split("</tr>", 1)[0]
+        assert sender in row and status in row
+    assert reverse("admin:onboarding_registration_change", args=[other_organisation.pk]) not in (
+        page
     )
-    older.refresh_from_db()
-    assert older.is_pending
+    assert "Lisää tietosuojavastaava." in page  # what the correction was asked to change
+
+
+def test_the_queue_shows_withdrawn_and_replaced_notifications_no_more(admin_client):
+    alice = UserFactory(email="alice@lempaala.fi")
+    withdrawn = submit(oid="1.2.246.562.10.1", user=alice)
+    services.registration_withdraw(registration_id=withdrawn.pk, user=alice)
+    replaced = submit(oid="1.2.246.562.10.2", user=alice)
+    services.registration_request_changes(
+        registration_id=replaced.pk, reviewer=UserFactory(is_staff=True), reason="Korjaa."
+    )
+    correction = submit(oid="1.2.246.562.10.2", user=alice)
+    response = admin_client.get(reverse("admin:onboarding_pendingregistration_changelist"))
+    assert list(response.context["cl"].result_list) == [correction]
+
+
+def test_a_withdrawn_notification_says_so_and_cannot_be_decided(admin_client):
+    alice = UserFactory(email="alice@lempaala.fi")
+    registration = submit(user=alice)
+    services.registration_withdraw(registration_id=registration.pk, user=alice)
+    url = reverse("admin:onboarding_registration_change", args=[registration.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Withdrawn" in page and "alice@lempaala.fi" in page
+    assert 'value="approve"' not in page
+    response = admin_client.post(url, {"decision": "approve"})
+    assert "no longer waits for review: Withdrawn" in response.content.decode()
+    assert not Organisation.objects.exists()
+
+
+def test_the_decision_buttons_are_the_admins_own_buttons(admin_client):
+    registration = submit()
+    page = admin_client.get(
+        reverse("admin:onboarding_registration_change", args=[registration.pk])
+    ).content.decode()
+    row = page.split('<div class="submit-row">', 1)[1].split("</div>", 1)[0]
+    assert 'value="approve" class="button default"' in row
+    assert 'value="request_changes" class="button"' in row
+    assert 'value="reject" class="button"' in row

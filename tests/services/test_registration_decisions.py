@@ -432,6 +432,26 @@ def test_the_changes_requested_email_says_what_to_change_and_links_to_the_form(
     assert f"/notify/{OID}/" in message.body
 
 
+def test_the_other_administrative_contacts_are_told_who_sent_it_and_what_was_asked(
+    terms, submitter, reviewer, member, mailoutbox, django_capture_on_commit_callbacks
+):
+    registration = submitted(terms, user=submitter)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        request_changes(registration, reviewer)
+    [to_anna] = [m for m in mailoutbox if m.to == ["anna@lempaala.fi"]]
+    _subject, english, _html = render_email(
+        "registration_changes_requested",
+        {"registration": registration, "data": registration.data},
+        "en",
+    )
+    assert SUBMITTER in to_anna.body
+    assert "Check it and send again." in to_anna.body
+    assert f"/notify/{OID}/" in to_anna.body
+    assert f"The notification was sent by {SUBMITTER} on " in english
+    assert "any contact person of the organisation can correct" in english
+
+
 # History ------------------------------------------------------------------------------------
 
 

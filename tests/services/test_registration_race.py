@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
 from onboarding import services
@@ -186,65 +186,6 @@ def test_a_token_taken_meanwhile_by_another_user_is_refused(terms):
         after(first_written, lambda: submit(terms, token=token)),
     )
     assert isinstance(outcomes[1], PermissionDenied), outcomes[1]
-
-
-def test_two_notifications_of_a_new_organisation_approved_at_once_both_succeed(terms, reviewers):
-    first, _created = submit(terms)
-    second, _created = submit(
-        terms,
-        data=notification_data(terms, contacts=[contact("tietoturva@lempaala.fi", "security")]),
-    )
-    first_written = threading.Event()
-    outcomes = at_once(
-        held_open(approving(first, reviewers[0]), first_written),
-        after(first_written, approving(second, reviewers[1])),
-    )
-
-    assert all(isinstance(o, Registration) for o in outcomes), outcomes
-    assert Organisation.objects.filter(oid=OID).count() == 1
-
-
-def test_a_second_approval_that_loses_that_race_leaves_its_notification_untouched(terms, reviewers):
-    """Whichever way the race above ends, the second approval is all or nothing."""
-    first, _created = submit(terms)
-    second, _created = submit(terms)
-    first_written = threading.Event()
-    outcomes = at_once(
-        held_open(approving(first, reviewers[0]), first_written),
-        after(first_written, approving(second, reviewers[1])),
-    )
-
-    assert isinstance(outcomes[0], Registration), outcomes[0]
-    assert Organisation.objects.get(oid=OID).acceptances.count() == 1
-    second.refresh_from_db()
-    if isinstance(outcomes[1], Registration):
-        assert second.status == Registration.Status.APPROVED
-    else:
-        assert second.is_pending
-        assert second.reviewed_by is None
-        assert decision_recipients(second) == []
-
-
-@pytest.mark.parametrize("round_", ROUNDS)
-def test_an_older_notification_approved_at_once_with_a_newer_one_never_wins(
-    terms, reviewers, round_
-):
-    """Whichever reviewer gets there first, the organisation ends with the newer details."""
-    OrganisationFactory(oid=OID, name_fi="Lempäälän kunta")
-    older, _created = submit(terms, data=notification_data(terms, name_fi="Vanha nimi"))
-    newer, _created = submit(terms, data=notification_data(terms, name_fi="Uusi nimi"))
-    assert older.submitted_at < newer.submitted_at
-
-    outcomes = at_once(approving(older, reviewers[0]), approving(newer, reviewers[1]))
-
-    assert isinstance(outcomes[1], Registration), outcomes[1]
-    assert Organisation.objects.get(oid=OID).name_fi == "Uusi nimi"
-    older.refresh_from_db()
-    if isinstance(outcomes[0], Registration):  # it went first; the newer one then overwrote it
-        assert older.status == Registration.Status.APPROVED
-    else:
-        assert type(outcomes[0]) is ValidationError, outcomes[0]  # "a newer one is approved"
-        assert older.is_pending
 
 
 @pytest.mark.parametrize("round_", ROUNDS)

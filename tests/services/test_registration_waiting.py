@@ -1,0 +1,382 @@
+"""One notification of an organisation waits at a time: while one waits for review or for its
+correction, another is refused; the correction replaces the one sent back; a waiting one can be
+withdrawn by its sender or an active contact; the database keeps the rule when two meet."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from onboarding import services
+from onboarding.models import Organisation, Registration, TermsVersion, User
+from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+
+OID = "1.2.246.562.10.74484103937"
+REASON = "Add a data protection contact."
+
+
+def notification(terms: TermsVersion, oid: str = OID, name_fi: str = "Lempäälän kunta") -> dict:
+    person = {"name": "Riikka Rehtori", "phone": "+358401234567", "language": "fi"}
+    return {
+        "organisation": {
+            "oid": oid,
+            "name_fi": name_fi,
+            "name_sv": "",
+            "name_en": "",
+            "business_id": "0150783-1",
+            "kind": "education_provider",
+        },
+        "contacts": [
+            {**person, "email": "riikka@lempaala.fi", "role": "administrative"},
+            {**person, "email": "it@lempaala.fi", "role": "technical"},
+        ],
+        "declarations": {
+            "learner_numbers_confirmed": True,
+            "uses_test_learner_numbers": False,
+            "test_learner_number_use": "",
+        },
+        "acceptance": {
+            "terms_version": terms.version,
+            "content_sha256": terms.content_sha256,
+            "accepter_name": "Riikka Rehtori",
+            "accepter_title": "Sivistysjohtaja",
+            "authority_confirmed": True,
+        },
+    }
+
+
+def send(terms: TermsVersion, user: User, *, oid: str = OID, **data: str) -> Registration:
+    registration, _created = services.registration_submit(
+        user=user,
+        token=uuid.uuid4(),
+        data=notification(terms, oid, **data),
+        terms_version=terms,
+        content_sha256=terms.content_sha256,
+        meta=services.RequestMeta(ip_address="192.0.2.7", user_agent="Firefox", language="fi"),
+    )
+    return registration
+
+
+def verified(email: str) -> User:
+    user = UserFactory(email=email)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def sent_back(registration: Registration) -> Registration:
+    return services.registration_request_changes(
+        registration_id=registration.pk, reviewer=UserFactory(is_staff=True), reason=REASON
+    )
+
+
+def waiting_of(oid: str = OID) -> list[Registration]:
+    return list(Registration.objects.filter(oid=oid, status__in=Registration.WAITING))
+
+
+@pytest.fixture
+def terms() -> TermsVersion:
+    return published_terms(effective_from=date(2024, 1, 1))
+
+
+@pytest.fixture
+def alice() -> User:
+    """Sends the first notification of Lempäälä."""
+    return verified("alice@lempaala.fi")
+
+
+@pytest.fixture
+def bob() -> User:
+    """An active contact of Lempäälä, which is a member already."""
+    organisation = OrganisationFactory(oid=OID)
+    ContactPersonFactory(organisation=organisation, email="Bob@Lempaala.fi", role="technical")
+    return verified("bob@lempaala.fi")
+
+
+@pytest.fixture
+def mallory() -> User:
+    """Neither sent anything nor is a contact of the organisation."""
+    return verified("mallory@example.fi")
+
+
+# One waiting at a time ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_second_notification_is_refused_while_the_first_waits_for_review(terms, alice, mallory):
+    first = send(terms, alice)
+    with pytest.raises(services.NotificationAlreadyWaiting, match="already waiting") as refused:
+        send(terms, mallory, name_fi="Toinen nimi")
+    assert refused.value.waiting == first
+    assert waiting_of() == [first]
+    assert Registration.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_notification_sent_back_for_changes_still_waits_for_its_correction(terms, alice, mallory):
+    sent_back(send(terms, alice))
+    with pytest.raises(services.NotificationAlreadyWaiting):
+        send(terms, mallory)
+    assert Registration.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_another_organisation_may_send_while_one_waits(terms, alice, mallory):
+    send(terms, alice)
+    other = send(terms, mallory, oid="1.2.246.562.10.40000000001")
+    assert other.is_pending
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_once_decided_a_new_notification_may_be_sent(terms, alice, decision):
+    first = send(terms, alice)
+    reviewer = UserFactory(is_staff=True)
+    if decision == "approve":
+        services.registration_approve(registration_id=first.pk, reviewer=reviewer)
+    else:
+        services.registration_reject(registration_id=first.pk, reviewer=reviewer, reason="No.")
+    second = send(terms, alice, name_fi="Uusi nimi")
+    assert waiting_of() == [second]
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_waiting_notification_of_an_oid(terms, alice):
+    first = send(terms, alice)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.create(
+            oid=OID,
+            data=first.data,
+            submitted_by=alice,
+            language="fi",
+            submission_token=uuid.uuid4(),
+            status=Registration.Status.CHANGES_REQUESTED,
+        )
+
+
+# The correction replaces the notification sent back --------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_senders_correction_replaces_the_notification_sent_back(terms, alice):
+    original = sent_back(send(terms, alice))
+    correction = send(terms, alice, name_fi="Lempäälän kunta (korjattu)")
+
+    original.refresh_from_db()
+    assert original.status == Registration.Status.REPLACED
+    assert original.correction == correction
+    assert correction.corrects == original
+    assert correction.is_pending
+    assert waiting_of() == [correction]
+    assert original.history.latest().history_user == alice
+
+
+@pytest.mark.django_db
+def test_an_active_contact_may_correct_a_notification_another_person_sent(terms, alice, bob):
+    original = sent_back(send(terms, alice))
+    correction = send(terms, bob)
+    original.refresh_from_db()
+    assert (original.status, correction.corrects) == (Registration.Status.REPLACED, original)
+
+
+@pytest.mark.django_db
+def test_an_outsiders_notification_does_not_replace_one_sent_back(terms, alice, mallory):
+    original = sent_back(send(terms, alice))
+    with pytest.raises(services.NotificationAlreadyWaiting):
+        send(terms, mallory)
+    original.refresh_from_db()
+    assert original.status == Registration.Status.CHANGES_REQUESTED
+
+
+@pytest.mark.django_db
+def test_a_correction_refused_for_its_terms_leaves_the_one_sent_back_waiting(terms, alice):
+    original = sent_back(send(terms, alice))
+    published_terms(effective_from=date(2025, 1, 1))  # the form showed the older version
+    with pytest.raises(ValidationError, match="terms of use changed"):
+        send(terms, alice)
+    original.refresh_from_db()
+    assert original.status == Registration.Status.CHANGES_REQUESTED
+
+
+# Withdrawing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sent_back_first", [False, True], ids=["waiting-review", "sent-back"])
+def test_the_sender_withdraws_a_waiting_notification_and_may_send_again(
+    terms, alice, sent_back_first
+):
+    registration = send(terms, alice)
+    if sent_back_first:
+        sent_back(registration)
+    before = timezone.now()
+    services.registration_withdraw(registration_id=registration.pk, user=alice)
+
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.WITHDRAWN
+    assert registration.withdrawn_by == alice
+    assert before <= registration.withdrawn_at <= timezone.now()
+    assert registration.history.latest().history_user == alice
+    assert send(terms, alice).is_pending
+
+
+@pytest.mark.django_db
+def test_an_active_contact_may_withdraw_anothers_notification_but_an_outsider_not(
+    terms, alice, bob, mallory
+):
+    registration = send(terms, alice)
+    with pytest.raises(PermissionDenied):
+        services.registration_withdraw(registration_id=registration.pk, user=mallory)
+    registration.refresh_from_db()
+    assert registration.is_pending
+    services.registration_withdraw(registration_id=registration.pk, user=bob)
+    registration.refresh_from_db()
+    assert (registration.status, registration.withdrawn_by) == ("withdrawn", bob)
+
+
+@pytest.mark.django_db
+def test_a_decided_notification_cannot_be_withdrawn(terms, alice):
+    registration = send(terms, alice)
+    services.registration_approve(registration_id=registration.pk, reviewer=UserFactory())
+    with pytest.raises(services.RegistrationAlreadyDecided, match="can no longer be withdrawn"):
+        services.registration_withdraw(registration_id=registration.pk, user=alice)
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.APPROVED
+    assert registration.withdrawn_at is None
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_notification_cannot_be_approved(terms, alice):
+    registration = send(terms, alice)
+    services.registration_withdraw(registration_id=registration.pk, user=alice)
+    with pytest.raises(services.RegistrationAlreadyDecided, match="no longer waits for review"):
+        services.registration_approve(registration_id=registration.pk, reviewer=UserFactory())
+    assert not Organisation.objects.filter(oid=OID).exists()
+
+
+# Two at once -----------------------------------------------------------------------------------
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in its own thread and connection, released together; each one's result
+    or exception."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = call()
+        except BaseException as error:  # noqa: BLE001 - the test inspects it
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still waiting"
+    return outcomes
+
+
+def wait_until_blocked(pid: int) -> None:
+    """Return once the backend `pid` waits for another transaction's lock."""
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [pid])
+            if cursor.fetchone()[0]:
+                return
+    raise AssertionError("the second submission never waited for the first")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_meeting_an_uncommitted_one_on_the_constraint_is_told_not_failed(
+    terms, alice, mallory
+):
+    """The first is written, not yet committed, when the second inserts: the second waits on
+    the unique OID, and once the first commits, it is refused with the friendly error."""
+    written, second_started = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+
+    def first() -> Registration:
+        with transaction.atomic():
+            registration = send(terms, alice)
+            written.set()
+            assert second_started.wait(timeout=10)
+            wait_until_blocked(second_pid[0])
+        return registration
+
+    def second() -> Registration:
+        assert written.wait(timeout=10)
+        connection.ensure_connection()
+        second_pid.append(connection.connection.info.backend_pid)
+        second_started.set()
+        return send(terms, mallory, name_fi="Toinen")
+
+    outcomes = at_once(first, second)
+
+    assert isinstance(outcomes[0], Registration), outcomes[0]
+    assert isinstance(outcomes[1], services.NotificationAlreadyWaiting), outcomes[1]
+    assert outcomes[1].waiting == outcomes[0]
+    assert waiting_of() == [outcomes[0]]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_of_two_notifications_sent_at_once_one_waits_and_the_other_is_told(
+    terms, alice, mallory, round_
+):
+    outcomes = at_once(lambda: send(terms, alice), lambda: send(terms, mallory))
+
+    sent = [o for o in outcomes if isinstance(o, Registration)]
+    refused = [o for o in outcomes if isinstance(o, services.NotificationAlreadyWaiting)]
+    assert (len(sent), len(refused)) == (1, 1), outcomes
+    assert waiting_of() == sent
+    assert Registration.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_of_two_corrections_sent_at_once_one_replaces_the_notification(terms, alice, bob, round_):
+    original = sent_back(send(terms, alice))
+
+    outcomes = at_once(lambda: send(terms, alice), lambda: send(terms, bob))
+
+    corrections = [o for o in outcomes if isinstance(o, Registration)]
+    refused = [o for o in outcomes if isinstance(o, services.NotificationAlreadyWaiting)]
+    assert (len(corrections), len(refused)) == (1, 1), outcomes
+    original.refresh_from_db()
+    assert original.status == Registration.Status.REPLACED
+    assert original.correction == corrections[0]
+    assert waiting_of() == corrections
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_of_a_withdrawal_and_an_approval_at_once_exactly_one_wins(terms, alice, round_):
+    registration = send(terms, alice)
+    reviewer = UserFactory(is_staff=True)
+
+    outcomes = at_once(
+        lambda: services.registration_withdraw(registration_id=registration.pk, user=alice),
+        lambda: services.registration_approve(registration_id=registration.pk, reviewer=reviewer),
+    )
+
+    won = [o for o in outcomes if isinstance(o, Registration)]
+    lost = [o for o in outcomes if isinstance(o, services.RegistrationAlreadyDecided)]
+    assert (len(won), len(lost)) == (1, 1), outcomes
+    registration.refresh_from_db()
+    assert registration.status == won[0].status
+    assert registration.acceptances.count() == (registration.status == "approved")

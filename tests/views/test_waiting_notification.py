@@ -1,0 +1,297 @@
+"""A notification waits for review or correction, one per organisation: whoever starts another is
+taken to it if they may see it (its sender, an active contact), where they can withdraw or
+correct it; anyone else is told only that one waits, and whom to ask."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+
+from onboarding import services
+from onboarding.models import Registration, TermsVersion, User
+from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+
+pytestmark = pytest.mark.django_db
+
+OID = "1.2.246.562.10.40000000001"
+REASON = "Add a data protection contact."
+WAITING_MESSAGE = "A notification for this organisation is already waiting for review."
+
+
+def en(name: str, *args) -> str:
+    with translation.override("en"):
+        return reverse(f"onboarding:{name}", args=args)
+
+
+def verified(email: str) -> User:
+    user = UserFactory(email=email)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def notification(terms: TermsVersion) -> dict:
+    person = {"phone": "+358401234567", "language": "fi"}
+    return {
+        "organisation": {
+            "oid": OID,
+            "name_fi": "Salainen koulu",
+            "name_sv": "",
+            "name_en": "",
+            "business_id": "0150783-1",
+            "kind": "education_provider",
+        },
+        "contacts": [
+            {**person, "name": "Alice", "email": "alice@koulu.fi", "role": "administrative"},
+            {**person, "name": "Tekla", "email": "tekla@koulu.fi", "role": "technical"},
+        ],
+        "declarations": {
+            "learner_numbers_confirmed": True,
+            "uses_test_learner_numbers": False,
+            "test_learner_number_use": "",
+        },
+        "acceptance": {
+            "terms_version": terms.version,
+            "content_sha256": terms.content_sha256,
+            "accepter_name": "Alice Rehtori",
+            "accepter_title": "Rehtori",
+            "authority_confirmed": True,
+        },
+    }
+
+
+def send(terms: TermsVersion, user: User) -> Registration:
+    registration, _created = services.registration_submit(
+        user=user,
+        token=uuid.uuid4(),
+        data=notification(terms),
+        terms_version=terms,
+        content_sha256=terms.content_sha256,
+        meta=services.RequestMeta(ip_address="192.0.2.7", user_agent="Firefox", language="en"),
+    )
+    return registration
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def terms() -> TermsVersion:
+    return published_terms(version="2024-1", effective_from=date(2024, 1, 1))
+
+
+@pytest.fixture
+def organisation():
+    """A member whose active contacts are bob (technical) and carol (administrative)."""
+    organisation = OrganisationFactory(oid=OID)
+    ContactPersonFactory(organisation=organisation, email="bob@koulu.fi", role="technical")
+    ContactPersonFactory(organisation=organisation, email="carol@koulu.fi", language="sv")
+    ContactPersonFactory(organisation=organisation, email="former@koulu.fi", is_active=False)
+    return organisation
+
+
+@pytest.fixture
+def alice() -> User:
+    """Sends the organisation's notification."""
+    return verified("alice@koulu.fi")
+
+
+@pytest.fixture
+def bob(organisation) -> User:
+    return verified("bob@koulu.fi")
+
+
+@pytest.fixture
+def mallory() -> User:
+    return verified("mallory@example.fi")
+
+
+@pytest.fixture
+def waiting(terms, alice, organisation) -> Registration:
+    return send(terms, alice)
+
+
+# Taken to the waiting notification ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_starting_at_the_oid_step_leads_to_the_waiting_notification(waiting, who, request):
+    client = signed_in(request.getfixturevalue(who))
+    response = client.post(en("notify_start"), {"oid": OID}, follow=True)
+    assert response.redirect_chain == [(en("registration", waiting.pk), 302)]
+    page = response.content.decode()
+    assert "A notification for this organisation is already waiting." in page
+    assert en("registration_withdraw", waiting.pk) in page
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_opening_the_form_leads_to_the_waiting_notification(waiting, who, request):
+    client = signed_in(request.getfixturevalue(who))
+    response = client.get(en("notify", OID))
+    assert response.status_code == 302
+    assert response["Location"] == en("registration", waiting.pk)
+
+
+@pytest.mark.parametrize("page", ["notify_start", "notify"])
+@pytest.mark.parametrize("who", ["mallory", "former@koulu.fi"])
+def test_someone_who_may_not_see_it_is_told_it_waits_and_whom_to_ask(
+    waiting, settings, page, who, request
+):
+    person = request.getfixturevalue(who) if who == "mallory" else verified(who)
+    client = signed_in(person)
+    if page == "notify_start":
+        response = client.post(en("notify_start"), {"oid": OID})
+    else:
+        response = client.get(en("notify", OID))
+    content = response.content.decode()
+    assert response.status_code == 409
+    assert WAITING_MESSAGE in content
+    assert settings.CUSTOMER_SERVICE_EMAIL in content
+    for detail in ("Salainen koulu", "alice@koulu.fi", "tekla@koulu.fi", f"/{waiting.pk}/"):
+        assert detail not in content
+
+
+def test_a_notification_sent_meanwhile_by_another_stops_the_submit_without_an_error(
+    terms, alice, mallory, django_capture_on_commit_callbacks
+):
+    client = signed_in(mallory)
+    form = en("notify", OID)
+    page = client.get(form).content.decode()
+    token = page.split('name="token" value="', 1)[1].split('"', 1)[0]
+    post = {
+        "token": token,
+        "name_fi": "Mallory Oy",
+        "kind": "education_provider",
+        "learner_numbers_confirmed": "on",
+        "contacts-TOTAL_FORMS": "2",
+        "contacts-INITIAL_FORMS": "2",
+        "contacts-0-name": "Mallory",
+        "contacts-0-email": "mallory@example.fi",
+        "contacts-0-phone": "040 1234567",
+        "contacts-0-role": "administrative",
+        "contacts-0-language": "fi",
+        "contacts-1-name": "Tekla",
+        "contacts-1-email": "it@example.fi",
+        "contacts-1-phone": "040 1234568",
+        "contacts-1-role": "technical",
+        "contacts-1-language": "fi",
+        "terms_version": terms.version,
+        "accept_terms": "on",
+        "accepter_name": "Mallory",
+        "accepter_title": "CEO",
+        "authority_confirmed": "on",
+    }
+    assert client.post(form, post)["Location"] == en("notify_check", OID)
+    first = send(terms, alice)  # alice's arrives while mallory checks her answers
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(en("notify_submit", OID), {"token": token}, follow=True)
+
+    assert response.status_code == 409
+    assert WAITING_MESSAGE in response.content.decode()
+    assert list(Registration.objects.all()) == [first]
+
+
+# Withdrawing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_the_sender_or_an_active_contact_withdraws_after_confirming(waiting, who, request):
+    client = signed_in(request.getfixturevalue(who))
+    url = en("registration_withdraw", waiting.pk)
+    confirmation = client.get(url).content.decode()
+    assert "Withdraw the notification?" in confirmation
+    assert f'action="{url}"' in confirmation and "csrfmiddlewaretoken" in confirmation
+    waiting.refresh_from_db()
+    assert waiting.is_pending  # asking is not doing
+
+    response = client.post(url, follow=True)
+    assert response.redirect_chain == [(en("registration", waiting.pk), 302)]
+    assert "The notification was withdrawn." in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.WITHDRAWN
+    assert client.get(en("notify", OID)).status_code == 200  # a new one may be made
+
+
+def test_withdrawing_needs_the_csrf_token(waiting, alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(en("registration_withdraw", waiting.pk)).status_code == 403
+    waiting.refresh_from_db()
+    assert waiting.is_pending
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_someone_else_cannot_withdraw_or_even_find_it(waiting, mallory, method):
+    response = getattr(signed_in(mallory), method)(en("registration_withdraw", waiting.pk))
+    assert response.status_code == 404
+    waiting.refresh_from_db()
+    assert waiting.is_pending
+
+
+def test_a_decided_notification_offers_no_withdrawal_and_refuses_one(waiting, alice):
+    services.registration_approve(registration_id=waiting.pk, reviewer=UserFactory())
+    client = signed_in(alice)
+    url = en("registration_withdraw", waiting.pk)
+    assert url not in client.get(en("registration", waiting.pk)).content.decode()
+    assert "Withdraw the notification?" not in client.get(url).content.decode()
+    response = client.post(url, follow=True)
+    assert "can no longer be withdrawn: Approved" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.APPROVED
+
+
+# Correcting ----------------------------------------------------------------------------------
+
+
+def test_another_active_contact_opens_the_correction_prefilled_with_the_reason(
+    waiting, bob, mallory, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_request_changes(
+            registration_id=waiting.pk, reviewer=UserFactory(is_staff=True), reason=REASON
+        )
+    [to_carol] = [m for m in mailoutbox if m.to == ["carol@koulu.fi"]]
+    link = next(word for word in to_carol.body.split() if f"/notify/{OID}/" in word)
+
+    assert link.startswith(f"http://testserver/sv/notify/{OID}/")  # carol reads Swedish
+
+    response = signed_in(bob).get(link.removeprefix("http://testserver"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="name_fi" value="Salainen koulu"' in page
+    assert 'value="alice@koulu.fi"' in page and 'value="tekla@koulu.fi"' in page
+    assert response.context["correction"] == waiting
+    with translation.override("en"):
+        notice = render_to_string(
+            "onboarding/_correction_reason.html", {"correction": response.context["correction"]}
+        )
+    assert "OPH asked for changes" in notice and escape(REASON) in notice
+
+    outsider = signed_in(mallory).get(en("notify", OID))
+    assert outsider.status_code == 409 and "tekla@koulu.fi" not in outsider.content.decode()
+
+
+def test_the_registration_page_offers_the_correction_and_the_withdrawal(waiting, bob):
+    services.registration_request_changes(
+        registration_id=waiting.pk, reviewer=UserFactory(is_staff=True), reason=REASON
+    )
+    page = signed_in(bob).get(en("registration", waiting.pk)).content.decode()
+    assert f'href="{en("notify", OID)}"' in page
+    assert en("registration_withdraw", waiting.pk) in page
+    assert REASON in page
+
+
+def test_the_organisation_page_links_to_its_waiting_notification(waiting, bob):
+    page = signed_in(bob).get(en("organisation", waiting.organisation_id)).content.decode()
+    assert f'href="{en("registration", waiting.pk)}"' in page
