@@ -5,24 +5,32 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from onboarding.identifiers import (
-    MAX_OID_LENGTH,
-    validate_business_id,
-    validate_organisation_oid,
-)
+from onboarding.identifiers import validate_business_id, validate_organisation_oid
 from onboarding.models import ContactPerson, Organisation
 from onboarding.models.organisations import Language
 
 REQUIRED_ROLES = (ContactPerson.Role.ADMINISTRATIVE, ContactPerson.Role.TECHNICAL)
 
 
+def show_length_limits(form: forms.BaseForm, names: tuple[str, ...]) -> None:
+    """Free-text fields say how long they may be. Their maxlength attribute stops typing (and
+    a browser cuts a paste) without a word; a longer value posted anyway is an error, never cut.
+    """
+    for name in names:
+        if field := form.fields.get(name):
+            limit = gettext("At most %(max)s characters.") % {"max": field.max_length}
+            field.help_text = f"{field.help_text} {limit}" if field.help_text else limit
+
+
 class OidForm(forms.Form):
+    # No max_length: its maxlength attribute would let a browser cut a pasted OID into another,
+    # possibly valid, one. validate_organisation_oid refuses a too long one and says so.
     oid = forms.CharField(
         label=_("Organisation OID"),
-        max_length=MAX_OID_LENGTH,
         help_text=_(
             "The organisation's identifier in OPH's organisation service, for example "
             "1.2.246.562.10.12345678901."
@@ -40,6 +48,10 @@ class OidForm(forms.Form):
 
 class NotificationForm(forms.Form):
     """The organisation, the declarations and, when due, the acceptance of the terms."""
+
+    # notify.html shows the contact persons right after this field; the error summary lists
+    # the errors in the page's order.
+    contacts_follow = "kind"
 
     name_fi = forms.CharField(
         label=_("Name in Finnish"),
@@ -69,56 +81,79 @@ class NotificationForm(forms.Form):
             "exchange students included."
         ),
         required=False,
+        help_text=_("Required of an education provider."),
     )
     uses_test_learner_numbers = forms.BooleanField(
-        label=_("We will use test learner numbers (1.2.246.562.98) in testing."), required=False
+        label=_("We will use test learner numbers (1.2.246.562.98) in testing."),
+        required=False,
+        help_text=_("Only a service provider may use test learner numbers."),
     )
     test_learner_number_use = forms.CharField(
         label=_("How you use test learner numbers"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Briefly: in which environment and for what testing."),
+        help_text=_("If you will use them: briefly, in which environment and for what testing."),
     )
     accept_terms = forms.BooleanField(
         label=_("I accept the terms of use shown above on behalf of the organisation."),
-        required=False,
+        error_messages={"required": _("Accept the terms of use to send the notification.")},
     )
     accepter_name = forms.CharField(
         label=_("Your name"),
         max_length=200,
-        required=False,
+        error_messages={"required": _("Enter your name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     accepter_title = forms.CharField(
         label=_("Your title"),
         max_length=200,
-        required=False,
         help_text=_("For example Director of Education."),
+        error_messages={"required": _("Enter your title.")},
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     authority_confirmed = forms.BooleanField(
-        label=_("I confirm that I may bind the organisation to these terms."), required=False
+        label=_("I confirm that I may bind the organisation to these terms."),
+        error_messages={
+            "required": _("Confirm that you may bind the organisation, or ask a person who may.")
+        },
+    )
+
+    FREE_TEXT = (
+        "name_fi",
+        "name_sv",
+        "name_en",
+        "test_learner_number_use",
+        "accepter_name",
+        "accepter_title",
     )
 
     def __init__(self, *args, asks_acceptance: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.asks_acceptance = asks_acceptance
-        for name in ("accepter_name", "accepter_title"):
-            self.fields[name].required_when_used = True
+        # Required depending on the kind of the organisation or on the box above them.
+        self.fields["learner_numbers_confirmed"].required_when_used = True
+        self.fields["test_learner_number_use"].required_when_used = True
         if not asks_acceptance:
             for name in ("accept_terms", "accepter_name", "accepter_title", "authority_confirmed"):
                 del self.fields[name]
+        show_length_limits(self, self.FREE_TEXT)
 
     def clean_business_id(self):
         value = self.cleaned_data["business_id"].strip()
         return validate_business_id(value) if value else ""
 
     def clean(self):
+        """Nothing typed is dropped unseen. The learner-number confirmation is kept whatever the
+        kind (true of a service provider's users too, and shown on the check page); test learner
+        numbers declared for a kind that cannot use them are an error to correct, since the kind
+        may be the mistake."""
         data = super().clean()
         kind = data.get("kind")
         educates = kind in (Organisation.Kind.EDUCATION_PROVIDER, Organisation.Kind.BOTH)
         serves = kind in (Organisation.Kind.SERVICE_PROVIDER, Organisation.Kind.BOTH)
+        uses = data.get("uses_test_learner_numbers")
+        described = data.get("test_learner_number_use", "")
         if educates and not data.get("learner_numbers_confirmed"):
             self.add_error(
                 "learner_numbers_confirmed",
@@ -127,36 +162,39 @@ class NotificationForm(forms.Form):
                     "and a learner number."
                 ),
             )
-        if not educates:
-            data["learner_numbers_confirmed"] = False
-        if serves and data.get("uses_test_learner_numbers"):
-            if not data.get("test_learner_number_use", "").strip():
-                self.add_error(
-                    "test_learner_number_use",
-                    _("Describe briefly how you will use test learner numbers."),
-                )
-        else:
-            data["uses_test_learner_numbers"] = False
-            data["test_learner_number_use"] = ""
-        if self.asks_acceptance:
-            if not data.get("accept_terms"):
-                self.add_error(
-                    "accept_terms", _("Accept the terms of use to send the notification.")
-                )
-            if not data.get("accepter_name", "").strip():
-                self.add_error("accepter_name", _("Enter your name."))
-            if not data.get("accepter_title", "").strip():
-                self.add_error("accepter_title", _("Enter your title."))
-            if not data.get("authority_confirmed"):
-                self.add_error(
-                    "authority_confirmed",
-                    _("Confirm that you may bind the organisation, or ask a person who may."),
-                )
+        if kind and not serves and uses:
+            self.add_error(
+                "uses_test_learner_numbers",
+                _(
+                    "Only a service provider may use test learner numbers. Untick this and clear "
+                    "the description, or choose a kind that includes service provider."
+                ),
+            )
+        elif kind and not serves and described:
+            self.add_error(
+                "test_learner_number_use",
+                _(
+                    "Only a service provider may use test learner numbers. Clear this "
+                    "description, or choose a kind that includes service provider."
+                ),
+            )
+        elif uses and not described and "test_learner_number_use" not in self.errors:
+            self.add_error(
+                "test_learner_number_use",
+                _("Describe briefly how you will use test learner numbers."),
+            )
+        elif described and not uses:
+            self.add_error(
+                "uses_test_learner_numbers",
+                _("Tick this if you will use test learner numbers, or clear the description."),
+            )
         return data
 
 
 class ContactForm(forms.Form):
-    """One contact person. A row left wholly empty is skipped; a started one must be complete."""
+    """One contact person. A row left wholly empty is skipped; a started one needs a name and an
+    email address. The phone is optional: imported contacts have none, and a person who only
+    confirms the contacts must not be stopped by what nobody asked them for."""
 
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     email = forms.EmailField(label=_("Email address"), required=False, max_length=254)
@@ -164,7 +202,12 @@ class ContactForm(forms.Form):
         label=_("Phone number"),
         region="FI",
         required=False,
-        help_text=_("For example +358 40 123 4567."),
+        help_text=_("If given: a number at which OPH can reach the person, e.g. +358 40 123 4567."),
+        error_messages={
+            "invalid": _(
+                "Enter a valid phone number, for example +358 40 123 4567 or 040 123 4567."
+            )
+        },
     )
     role = forms.ChoiceField(
         label=_("Role"),
@@ -178,20 +221,21 @@ class ContactForm(forms.Form):
         error_messages={"required": _("Choose the language of the contact person's emails.")},
     )
 
+    TYPED = ("name", "email", "phone")  # a row with any of these is started
     MISSING = {
         "name": _("Enter the contact person's name."),
         "email": _("Enter the contact person's email address."),
-        "phone": _("Enter the contact person's phone number."),
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in self.MISSING:
             self.fields[name].required_when_used = True  # required once the row is started
+        show_length_limits(self, ("name",))
 
     @property
     def is_blank(self) -> bool:
-        return not any(self.data.get(self.add_prefix(f), "").strip() for f in self.MISSING)
+        return not any(self.data.get(self.add_prefix(f), "").strip() for f in self.TYPED)
 
     def clean(self):
         data = super().clean()

@@ -17,7 +17,9 @@ ORGANISATION_NODE = "10"
 TEST_ORGANISATION_NODE = "99"
 LEARNER_NODE = "24"
 TEST_LEARNER_NODE = "98"
-MAX_OID_LENGTH = 64  # the longest OID the database stores
+# The longest OID the database stores, far longer than any real one (OPH's run to about 40
+# characters). A longer value is refused with that said, never cut: cut, it could be another OID.
+MAX_OID_LENGTH = 64
 TEST_OID_PREFIX = f"{OPH_ROOT}.{TEST_ORGANISATION_NODE}."
 
 NODE_NAMES = {
@@ -39,9 +41,12 @@ def _split_oph_oid(value: str) -> tuple[str, str]:
         raise ValidationError(_("Enter an identifier."), code="required")
     if len(value) > MAX_OID_LENGTH:
         raise ValidationError(
-            _("The identifier is too long: at most %(max)s characters."),
+            _(
+                "The identifier is too long (%(count)s characters): no OID has more than "
+                "%(max)s. Check that nothing else was pasted with it."
+            ),
             code="too_long",
-            params={"max": MAX_OID_LENGTH},
+            params={"count": len(value), "max": MAX_OID_LENGTH},
         )
     if not value.startswith(OPH_ROOT + "."):
         raise ValidationError(

@@ -46,7 +46,8 @@ def test_where_a_first_time_visitor_was_going_is_kept_through_every_step(client,
     page = client.get(start["Location"]).content.decode()
     assert 'name="next" value="/en/notify/"' in page
     asked = client.post(
-        "/en/accounts/login/code/?next=/en/notify/", {"email": "new@koulu.fi", "next": "/en/notify/"}
+        "/en/accounts/login/code/?next=/en/notify/",
+        {"email": "new@koulu.fi", "next": "/en/notify/"},
     )
     assert asked["Location"] == "/en/accounts/login/code/confirm/?next=%2Fen%2Fnotify%2F"
     signed_in = client.post(
@@ -102,8 +103,9 @@ def test_the_answer_is_the_same_for_known_and_unknown_addresses(client, mailoutb
     unknown_page = client.get(unknown["Location"]).content.decode()
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
-    assert known_page.replace("known@", "nobody@").split("csrfmiddlewaretoken")[0] == (
-        unknown_page.split("csrfmiddlewaretoken")[0]
+    assert (
+        known_page.replace("known@", "nobody@").split("csrfmiddlewaretoken")[0]
+        == (unknown_page.split("csrfmiddlewaretoken")[0])
     )
     # Both get a code to sign in with; nobody gets an "unknown account" email.
     assert [m.to[0] for m in mailoutbox] == ["known@koulu.fi", "nobody@koulu.fi"]

@@ -83,6 +83,13 @@ def test_real_organisation_oids_of_any_length_are_accepted(oid: str) -> None:
     assert validate_organisation_oid(oid) == oid
 
 
+def test_an_oid_longer_than_any_real_one_is_refused_saying_how_long_it_is() -> None:
+    pasted = LEMPAALA_OID + LEMPAALA_OID + LEMPAALA_OID  # 78 characters, all digits and dots
+    text = refused(validate_organisation_oid, pasted, "too_long")
+    assert "too long (78 characters)" in text and "64" in text
+    assert validate_organisation_oid(f"{ROOT}.10.{'1' * 49}") == f"{ROOT}.10.{'1' * 49}"  # 64
+
+
 def test_surrounding_whitespace_is_stripped() -> None:
     assert validate_organisation_oid(f"  {LEMPAALA_OID}\n\t") == LEMPAALA_OID
     assert validate_business_id(f" {LEMPAALA_Y_TUNNUS} ") == LEMPAALA_Y_TUNNUS

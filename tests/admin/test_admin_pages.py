@@ -18,7 +18,7 @@ from tests.factories import (
     TermsVersionFactory,
     published_terms,
 )
-from tests.services.test_registration_submit import submit
+from tests.services.test_registration_submit import notification_data, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def add_rows() -> TermsAcceptance:
     LegacyContractFactory(organisation=acceptance.organisation)
     TermsVersionFactory()
     terms = published_terms()
-    submit(terms)
+    submit(terms, data=notification_data(terms, oid=OrganisationFactory.build().oid))
     member = OrganisationFactory(membership="legacy_contract")
     ContactPersonFactory(organisation=member)
     targets = AcceptanceCampaign.Targets.values

@@ -69,6 +69,9 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, page: Page, member, la
     }.items():
         page.goto(f"{base}{path}")
         assert_fits(page, what)
+        for cell in page.locator("table.table td").all():  # a card a row, each value labelled
+            assert cell.get_attribute("data-label"), f"{what}: a cell without its column"
+            assert cell.evaluate("e => getComputedStyle(e).display") == "block"
 
     page.goto(f"{base}/notify/{OID}/")
     page.locator("input[name=kind][value=education_provider]").check()

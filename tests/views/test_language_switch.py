@@ -17,7 +17,8 @@ NEXT = re.compile(r'name="next" type="hidden" value="([^"]*)"')
 def switch(client, page: str, language: str):
     """Press the language's button on `page`, as the browser would post it."""
     html = client.get(page).content.decode()
-    forms = dict(zip(re.findall(r'name="language" value="(\w+)"', html), NEXT.findall(html)))
+    languages = re.findall(r'name="language" value="(\w+)"', html)
+    forms = dict(zip(languages, NEXT.findall(html), strict=True))
     return client.post("/i18n/setlang/", {"language": language, "next": forms[language]})
 
 
