@@ -72,9 +72,12 @@ def legacy_members() -> list[Organisation]:
 def launched_campaign(*, deadline, launched_days_ago: int = 0) -> AcceptanceCampaign:
     campaign = campaign_create(terms_version=published_terms(), deadline=deadline, targets="legacy")
     campaign_launch(campaign_id=campaign.pk)
-    if launched_days_ago:  # as if launched earlier: today's step is then due
+    if launched_days_ago:  # as if launched (and invited) earlier: today's step is then due
         AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
             launched_at=F("launched_at") - timedelta(days=launched_days_ago)
+        )
+        Reminder.objects.filter(campaign=campaign, step=Reminder.INVITATION).update(
+            created_at=F("created_at") - timedelta(days=launched_days_ago)
         )
     campaign.refresh_from_db()
     return campaign

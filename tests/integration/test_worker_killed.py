@@ -145,8 +145,12 @@ def due_today(celery_app) -> AcceptanceCampaign:
         targets="legacy",
     )
     campaign_launch(campaign_id=campaign.pk)
+    # As if launched ten days ago: the invitations too, so that today's step is owed.
     AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
         launched_at=F("launched_at") - timedelta(days=10)
+    )
+    Reminder.objects.filter(campaign=campaign, step=Reminder.INVITATION).update(
+        created_at=F("created_at") - timedelta(days=10)
     )
     return campaign
 
