@@ -341,3 +341,10 @@ def test_the_decision_buttons_are_the_admins_own_buttons(admin_client):
     assert 'value="approve" class="button default"' in row
     assert 'value="request_changes" class="button"' in row
     assert 'value="reject" class="button"' in row
+
+
+def test_the_queue_counts_its_notifications_in_the_languages_grammar(admin_client):
+    page = admin_client.get("/admin/onboarding/pendingregistration/").content.decode()
+    assert "0 käsiteltävää ilmoitusta" in page
+    sv = admin_client.get("/sv/admin/onboarding/pendingregistration/").content.decode()
+    assert "0 anmälningar att handlägga" in sv
