@@ -11,10 +11,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from onboarding.models import (
+    AcceptanceCampaign,
+    CampaignTarget,
     ContactPerson,
     Organisation,
     OutgoingEmail,
     Registration,
+    Reminder,
     TermsAcceptance,
     TermsVersion,
 )
@@ -108,17 +111,12 @@ def waiting_registration(oid: str) -> Registration | None:
     return Registration.objects.filter(oid=oid, status__in=Registration.WAITING).first()
 
 
-def registration_to_correct(user, oid: str) -> Registration | None:
-    """The organisation's notification that staff sent back for changes, if the user may
-    correct it (its sender or an active contact): the form starts again from it."""
-    waiting = waiting_registration(oid)
-    if (
-        waiting is not None
-        and waiting.status == Registration.Status.CHANGES_REQUESTED
-        and may_see_registration(user, waiting)
-    ):
-        return waiting
-    return None
+def may_correct(user, registration: Registration) -> bool:
+    """A notification staff sent back for changes is corrected by its sender or an active
+    contact of the organisation: the form starts again from it, and the correction replaces it."""
+    return registration.status == Registration.Status.CHANGES_REQUESTED and may_see_registration(
+        user, registration
+    )
 
 
 def registrations_visible_to(user) -> QuerySet[Registration]:
@@ -132,6 +130,18 @@ def registrations_visible_to(user) -> QuerySet[Registration]:
 def may_see_registration(user, registration: Registration) -> bool:
     """Who may see a notification, and so withdraw or correct it while it waits."""
     return registrations_visible_to(user).filter(pk=registration.pk).exists()
+
+
+def campaigns_running() -> QuerySet[AcceptanceCampaign]:
+    """Campaigns that run: launched, and not yet closed by the lapse after their deadline."""
+    return AcceptanceCampaign.objects.filter(launched_at__isnull=False, lapsed_at__isnull=True)
+
+
+def campaigns_taking_late_targets(*, today: date | None = None) -> QuerySet[AcceptanceCampaign]:
+    """The running campaigns whose deadline is ahead: organisations can still join them
+    (`services.campaigns.campaign_targets_add`)."""
+    today = today or timezone.localdate()
+    return campaigns_running().filter(deadline__gt=today).select_related("terms_version")
 
 
 def registrations_of_oid(oid: str) -> QuerySet[Registration]:
@@ -203,8 +213,6 @@ def has_accepted(organisation, campaign) -> bool:
 
 def campaign_unanswered_targets(campaign) -> QuerySet:
     """Targets that have not accepted: still pending, or lapsed (they may accept late)."""
-    from onboarding.models import CampaignTarget
-
     return (
         CampaignTarget.objects.filter(campaign=campaign)
         .exclude(organisation_id__in=accepted_organisations(campaign))
@@ -244,8 +252,6 @@ class CampaignReport:
 
 def campaign_report(campaign) -> CampaignReport:
     """How a campaign stands, in a fixed number of queries whatever its size."""
-    from onboarding.models import CampaignTarget, Reminder
-
     targets = dict(
         CampaignTarget.objects.filter(campaign=campaign).values_list("organisation_id", "lapsed_at")
     )
@@ -289,8 +295,6 @@ def campaign_report(campaign) -> CampaignReport:
 def invitation_grants_contacts(invitation, user) -> bool:
     """An invitation shows the organisation's contacts to the person it was sent to (signed in
     with that verified address), while the organisation is a target of that campaign."""
-    from onboarding.models import CampaignTarget
-
     return (
         invitation.email in verified_emails(user)
         and CampaignTarget.objects.filter(

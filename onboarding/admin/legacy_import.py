@@ -25,13 +25,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from onboarding import selectors
 from onboarding.legacy_import import (
     COLUMNS,
     OPTIONAL_COLUMNS,
     ParsedFile,
     parse_legacy_members,
 )
-from onboarding.services.campaigns import campaigns_taking_late_targets
 from onboarding.services.legacy_members import ImportResult, legacy_members_import
 
 MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -97,7 +97,7 @@ class LegacyImportAdminMixin:
             request.session.pop(SESSION_KEY, None)
             if parsed.is_valid:
                 # The preview says, per running campaign, whom the file would add to it.
-                running = [c.pk for c in campaigns_taking_late_targets()]
+                running = [c.pk for c in selectors.campaigns_taking_late_targets()]
                 result = legacy_members_import(rows=parsed.rows, dry_run=True, campaign_ids=running)
                 token = secrets.token_urlsafe(16)
                 path = default_storage.save(f"imports/{token}.upload", ContentFile(data))

@@ -24,6 +24,7 @@ class RegistrationStatus(models.TextChoices):
 
 # Waiting for OPH's review, or for the sender's correction: an organisation has one at a time.
 WAITING_STATUSES = (RegistrationStatus.SUBMITTED, RegistrationStatus.CHANGES_REQUESTED)
+ALREADY_WAITING = _("A notification for this organisation is already waiting for review.")
 
 
 class Registration(models.Model):
@@ -122,9 +123,7 @@ class Registration(models.Model):
                 fields=["oid"],
                 condition=models.Q(status__in=WAITING_STATUSES),
                 name="one_waiting_notification_per_oid",
-                violation_error_message=_(
-                    "A notification for this organisation is already waiting for review."
-                ),
+                violation_error_message=ALREADY_WAITING,
             ),
             models.CheckConstraint(
                 condition=models.Q(status=RegistrationStatus.WITHDRAWN, withdrawn_at__isnull=False)

@@ -136,11 +136,6 @@ def _lock_campaigns_of_version(campaign_id: int) -> AcceptanceCampaign:
     return next(campaign for campaign in locked if campaign.pk == campaign_id)
 
 
-def _running() -> QuerySet[AcceptanceCampaign]:
-    """Campaigns that run: launched, and not yet closed by the lapse after their deadline."""
-    return AcceptanceCampaign.objects.filter(launched_at__isnull=False, lapsed_at__isnull=True)
-
-
 @dataclass(frozen=True)
 class Overlap:
     """A running campaign that already asks some of the same organisations (by name)."""
@@ -153,7 +148,7 @@ def campaign_overlaps(campaign: AcceptanceCampaign, organisations: QuerySet) -> 
     """The running campaigns that ask some of `organisations` to accept the campaign's terms
     version by another deadline, with those organisations."""
     others = (
-        _running()
+        selectors.campaigns_running()
         .filter(terms_version_id=campaign.terms_version_id)
         .exclude(deadline=campaign.deadline)
     )
@@ -228,12 +223,6 @@ class LateTargets:
         return first_names(self.names)
 
 
-def campaigns_taking_late_targets(*, today: date | None = None) -> QuerySet[AcceptanceCampaign]:
-    """The campaigns to which organisations can still be added (see `campaign_targets_add`)."""
-    today = today or timezone.localdate()
-    return _running().filter(deadline__gt=today).select_related("terms_version")
-
-
 def campaign_check_takes_late_targets(campaign: AcceptanceCampaign, today: date) -> None:
     """Organisations join a campaign after its launch only while it runs and its deadline is
     ahead: before the launch, the launch asks everyone; after the deadline, there is no time
@@ -295,7 +284,9 @@ def _late_candidates(
     """Who the campaign would ask today, minus who this or another running campaign of the
     same version asks already."""
     asked = CampaignTarget.objects.filter(
-        campaign__in=_running().filter(terms_version_id=campaign.terms_version_id)
+        campaign__in=selectors.campaigns_running().filter(
+            terms_version_id=campaign.terms_version_id
+        )
     )
     candidates = selectors.campaign_candidates(campaign).exclude(
         pk__in=asked.values("organisation_id")

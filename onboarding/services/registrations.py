@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from onboarding import selectors
 from onboarding.emails import queue_email
 from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
+from onboarding.models.registrations import ALREADY_WAITING
 from onboarding.services.acceptances import AcceptanceEvidence, acceptance_record
 
 ORGANISATION_FIELDS = ("name_fi", "name_sv", "name_en", "business_id", "kind")
@@ -38,10 +39,7 @@ class NotificationAlreadyWaiting(ValidationError):
     that notification (for who may see it), or None when it is not known yet."""
 
     def __init__(self, waiting: Registration | None):
-        super().__init__(
-            _("A notification for this organisation is already waiting for review."),
-            code="already_waiting",
-        )
+        super().__init__(ALREADY_WAITING, code="already_waiting")
         self.waiting = waiting
 
 
@@ -120,8 +118,7 @@ def _replace_for_correction(oid: str, user) -> Registration | None:
     )
     if waiting is None:
         return None
-    correctable = waiting.status == Registration.Status.CHANGES_REQUESTED
-    if not (correctable and selectors.may_see_registration(user, waiting)):
+    if not selectors.may_correct(user, waiting):
         raise NotificationAlreadyWaiting(waiting)
     waiting.status = Registration.Status.REPLACED
     waiting._history_user = user

@@ -132,11 +132,10 @@ def notify(request, oid: str):
     terms = selectors.current_terms()
     asks_acceptance = selectors.acceptance_due(organisation, terms)
     draft = _drafts(request).get(oid)
-    correction = selectors.registration_to_correct(request.user, oid)
-    if request.method == "GET" and correction is None:
-        waiting = selectors.waiting_registration(oid)
-        if waiting is not None:
-            return _to_waiting(request, waiting)
+    waiting = selectors.waiting_registration(oid)
+    correction = waiting if waiting and selectors.may_correct(request.user, waiting) else None
+    if request.method == "GET" and waiting is not None and correction is None:
+        return _to_waiting(request, waiting)
 
     if request.method == "POST" and "add_contact" in request.POST:
         rows = _rows_from_post(request.POST)

@@ -18,7 +18,7 @@ from tests.factories import (
     TermsVersionFactory,
     published_terms,
 )
-from tests.services.test_registration_submit import notification_data, submit
+from tests.notifications import notification_data, submit
 
 pytestmark = pytest.mark.django_db
 

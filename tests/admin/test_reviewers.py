@@ -11,7 +11,7 @@ from django.urls import reverse
 from onboarding.models import Registration
 from onboarding.permissions import REVIEWERS
 from tests.factories import ContactPersonFactory, UserFactory, published_terms
-from tests.services.test_registration_submit import submit
+from tests.notifications import submit
 
 pytestmark = pytest.mark.django_db
 

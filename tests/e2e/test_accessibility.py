@@ -19,7 +19,7 @@ from tests.factories import (
     UserFactory,
     published_terms,
 )
-from tests.services.test_registration_submit import submit
+from tests.notifications import submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

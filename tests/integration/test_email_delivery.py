@@ -12,7 +12,7 @@ import pytest
 from onboarding.models import OutgoingEmail, TermsVersion
 from tests.factories import UserFactory, published_terms
 from tests.integration.conftest import WORKER_DB, queue_length
-from tests.services.test_registration_submit import submit
+from tests.notifications import submit
 
 pytestmark = [
     pytest.mark.redis,

@@ -38,7 +38,7 @@ from tests.factories import (
     published_terms,
 )
 from tests.integration.conftest import REDIS, SUBPROCESS_DB, queue_length
-from tests.services.test_registration_submit import submit
+from tests.notifications import submit
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

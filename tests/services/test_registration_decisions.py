@@ -30,7 +30,7 @@ from tests.factories import (
     backdate,
     published_terms,
 )
-from tests.services.test_registration_submit import BROWSER, OID, contact, notification_data, submit
+from tests.notifications import BROWSER, OID, contact, notification_data, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 
 from onboarding import services
 from onboarding.emails import render_email
 from onboarding.models import Organisation, OutgoingEmail, Registration, TermsVersion, User
+from tests.concurrency import at_once
 from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
-from tests.services.test_registration_submit import OID, contact, notification_data, submit
+from tests.notifications import OID, contact, notification_data, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,29 +28,6 @@ SUBMITTER = "riikka.rehtori@lempaala.fi"
 ADMINISTRATIVE = ["anna@lempaala.fi", "sven@lempaala.fi"]
 RECIPIENTS = sorted([SUBMITTER, *ADMINISTRATIVE])
 ROUNDS = range(3)
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run each call in its own thread, released together; each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still waiting"
-    return outcomes
 
 
 def held_open(call: Callable[[], Any], done: threading.Event) -> Callable[[], Any]:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -19,51 +17,16 @@ from django.utils import timezone
 
 from onboarding import services
 from onboarding.models import Organisation, Registration, TermsVersion, User
+from tests.concurrency import at_once
 from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+from tests.notifications import OID, notification_data, submit
 
-OID = "1.2.246.562.10.74484103937"
 REASON = "Add a data protection contact."
 
 
-def notification(terms: TermsVersion, oid: str = OID, name_fi: str = "Lempäälän kunta") -> dict:
-    person = {"name": "Riikka Rehtori", "phone": "+358401234567", "language": "fi"}
-    return {
-        "organisation": {
-            "oid": oid,
-            "name_fi": name_fi,
-            "name_sv": "",
-            "name_en": "",
-            "business_id": "0150783-1",
-            "kind": "education_provider",
-        },
-        "contacts": [
-            {**person, "email": "riikka@lempaala.fi", "role": "administrative"},
-            {**person, "email": "it@lempaala.fi", "role": "technical"},
-        ],
-        "declarations": {
-            "learner_numbers_confirmed": True,
-            "uses_test_learner_numbers": False,
-            "test_learner_number_use": "",
-        },
-        "acceptance": {
-            "terms_version": terms.version,
-            "content_sha256": terms.content_sha256,
-            "accepter_name": "Riikka Rehtori",
-            "accepter_title": "Sivistysjohtaja",
-            "authority_confirmed": True,
-        },
-    }
-
-
-def send(terms: TermsVersion, user: User, *, oid: str = OID, **data: str) -> Registration:
-    registration, _created = services.registration_submit(
-        user=user,
-        token=uuid.uuid4(),
-        data=notification(terms, oid, **data),
-        terms_version=terms,
-        content_sha256=terms.content_sha256,
-        meta=services.RequestMeta(ip_address="192.0.2.7", user_agent="Firefox", language="fi"),
-    )
+def send(terms: TermsVersion, user: User, *, oid: str = OID, **organisation: str) -> Registration:
+    data = notification_data(terms, oid=oid, name_sv="", name_en="", **organisation)
+    registration, _created = submit(terms, user=user, data=data)
     return registration
 
 
@@ -264,30 +227,6 @@ def test_a_withdrawn_notification_cannot_be_approved(terms, alice):
 
 
 # Two at once -----------------------------------------------------------------------------------
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run each call in its own thread and connection, released together; each one's result
-    or exception."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still waiting"
-    return outcomes
 
 
 def wait_until_blocked(pid: int) -> None:

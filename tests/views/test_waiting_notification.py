@@ -4,7 +4,6 @@ correct it; anyone else is told only that one waits, and whom to ask."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
@@ -18,6 +17,7 @@ from django.utils.html import escape
 from onboarding import services
 from onboarding.models import Registration, TermsVersion, User
 from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+from tests.notifications import contact, notification_data, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -37,45 +37,16 @@ def verified(email: str) -> User:
     return user
 
 
-def notification(terms: TermsVersion) -> dict:
-    person = {"phone": "+358401234567", "language": "fi"}
-    return {
-        "organisation": {
-            "oid": OID,
-            "name_fi": "Salainen koulu",
-            "name_sv": "",
-            "name_en": "",
-            "business_id": "0150783-1",
-            "kind": "education_provider",
-        },
-        "contacts": [
-            {**person, "name": "Alice", "email": "alice@koulu.fi", "role": "administrative"},
-            {**person, "name": "Tekla", "email": "tekla@koulu.fi", "role": "technical"},
-        ],
-        "declarations": {
-            "learner_numbers_confirmed": True,
-            "uses_test_learner_numbers": False,
-            "test_learner_number_use": "",
-        },
-        "acceptance": {
-            "terms_version": terms.version,
-            "content_sha256": terms.content_sha256,
-            "accepter_name": "Alice Rehtori",
-            "accepter_title": "Rehtori",
-            "authority_confirmed": True,
-        },
-    }
-
-
 def send(terms: TermsVersion, user: User) -> Registration:
-    registration, _created = services.registration_submit(
-        user=user,
-        token=uuid.uuid4(),
-        data=notification(terms),
-        terms_version=terms,
-        content_sha256=terms.content_sha256,
-        meta=services.RequestMeta(ip_address="192.0.2.7", user_agent="Firefox", language="en"),
+    """alice's notification of the Salainen koulu, with its contacts alice and tekla."""
+    contacts = [
+        contact("alice@koulu.fi", name="Alice"),
+        contact("tekla@koulu.fi", "technical", name="Tekla"),
+    ]
+    data = notification_data(
+        terms, oid=OID, contacts=contacts, name_fi="Salainen koulu", name_sv="", name_en=""
     )
+    registration, _created = submit(terms, user=user, data=data, language="en")
     return registration
 
 
