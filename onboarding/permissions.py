@@ -19,7 +19,7 @@ READ = [
     "outgoingemail",
     "acceptancecampaign",
     "campaigntarget",
-    "reminder",
+    "campaignmessage",
 ]
 WRITE = {
     "registration": ["change"],

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from onboarding.models import (
     AcceptanceCampaign,
+    CampaignMessage,
     CampaignTarget,
     ContactPerson,
     Organisation,
     OutgoingEmail,
     Registration,
-    Reminder,
     TermsAcceptance,
     TermsVersion,
 )
@@ -188,14 +188,14 @@ def members_in_force() -> QuerySet[Organisation]:
 def campaign_candidates(campaign) -> QuerySet[Organisation]:
     """Who a campaign asks: legacy contract members, or every member; minus those who have
     already accepted its terms version."""
-    if campaign.targets == campaign.Targets.LEGACY:
+    if campaign.audience == campaign.Audience.LEGACY:
         candidates = Organisation.objects.filter(membership=Organisation.Membership.LEGACY_CONTRACT)
     else:
         candidates = members_in_force()
-    return candidates.exclude(pk__in=_accepted_campaign(campaign).values("organisation_id"))
+    return candidates.exclude(pk__in=_campaign_acceptances(campaign).values("organisation_id"))
 
 
-def _accepted_campaign(campaign) -> QuerySet[TermsAcceptance]:
+def _campaign_acceptances(campaign) -> QuerySet[TermsAcceptance]:
     """Acceptances that answer a campaign: of its version, or of a later one."""
     return TermsAcceptance.objects.filter(
         terms_version__effective_from__gte=campaign.terms_version.effective_from
@@ -204,11 +204,11 @@ def _accepted_campaign(campaign) -> QuerySet[TermsAcceptance]:
 
 def accepted_organisations(campaign) -> QuerySet:
     """Ids of the organisations that have answered a campaign by accepting."""
-    return _accepted_campaign(campaign).values("organisation_id")
+    return _campaign_acceptances(campaign).values("organisation_id")
 
 
 def has_accepted(organisation, campaign) -> bool:
-    return _accepted_campaign(campaign).filter(organisation=organisation).exists()
+    return _campaign_acceptances(campaign).filter(organisation=organisation).exists()
 
 
 def campaign_unanswered_targets(campaign) -> QuerySet:
@@ -257,7 +257,7 @@ def campaign_report(campaign) -> CampaignReport:
     )
     accepted: dict[int, object] = {}
     for organisation_id, accepted_at in (
-        _accepted_campaign(campaign)
+        _campaign_acceptances(campaign)
         .filter(organisation_id__in=list(targets))
         .order_by("-accepted_at")
         .values_list("organisation_id", "accepted_at")
@@ -267,12 +267,16 @@ def campaign_report(campaign) -> CampaignReport:
     on_time = sum(1 for day in accepted_days if day <= campaign.deadline)
     lapsed = sum(1 for org, at in targets.items() if at is not None and org not in accepted)
     steps = dict(
-        Reminder.objects.filter(campaign=campaign)
+        CampaignMessage.objects.filter(campaign=campaign)
         .values_list("step")
         .annotate(count=Count("pk"))
         .values_list("step", "count")
     )
-    order = [Reminder.INVITATION, *[str(o) for o in campaign.reminder_offsets], Reminder.LAPSED]
+    order = [
+        CampaignMessage.INVITATION,
+        *[str(o) for o in campaign.reminder_offsets],
+        CampaignMessage.LAPSED,
+    ]
     by_day: dict[date, int] = {}
     for day in accepted_days:
         by_day[day] = by_day.get(day, 0) + 1
@@ -284,9 +288,9 @@ def campaign_report(campaign) -> CampaignReport:
         lapsed=lapsed,
         reminders_per_step=[(step, steps.get(step, 0)) for step in order],
         failed_reminders=list(
-            Reminder.objects.filter(campaign=campaign, email__status="failed").select_related(
-                "organisation", "email"
-            )
+            CampaignMessage.objects.filter(
+                campaign=campaign, email__status="failed"
+            ).select_related("organisation", "email")
         ),
         acceptances_by_day=sorted(by_day.items()),
     )

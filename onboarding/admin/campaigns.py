@@ -21,9 +21,9 @@ from onboarding.admin.core import ReadOnlyAdminMixin
 from onboarding.charts import cumulative_chart
 from onboarding.models import (
     AcceptanceCampaign,
+    CampaignMessage,
     CampaignTarget,
     ContactPerson,
-    Reminder,
     TermsVersion,
 )
 from onboarding.services.campaigns import (
@@ -68,7 +68,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = AcceptanceCampaign
-        fields = ["terms_version", "targets", "deadline", "reminder_offsets"]
+        fields = ["terms_version", "audience", "deadline", "reminder_offsets"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,7 +96,7 @@ class CampaignForm(forms.ModelForm):
 class AcceptanceCampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
     list_display = ["__str__", "deadline", "launched_at", "lapsed_at", "report_link"]
-    list_filter = ["targets", ("launched_at", admin.EmptyFieldListFilter)]
+    list_filter = ["audience", ("launched_at", admin.EmptyFieldListFilter)]
     list_select_related = ["terms_version"]
     search_fields = ["terms_version__version"]
     actions = ["launch", "add_late_targets"]
@@ -127,7 +127,7 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
         created = campaign_create(
             terms_version=obj.terms_version,
             deadline=obj.deadline,
-            targets=obj.targets,
+            audience=obj.audience,
             offsets=obj.reminder_offsets,
         )
         obj.pk = created.pk
@@ -322,8 +322,8 @@ class CampaignTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organisation__name_fi", "organisation__oid"]
 
 
-@admin.register(Reminder)
-class ReminderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+@admin.register(CampaignMessage)
+class CampaignMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every campaign message claimed, with its email's fate: the record that nothing is
     sent twice or lost."""
 

@@ -230,7 +230,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
         """A version that needs re-acceptance offers a campaign; others are only announced."""
         if terms_version.requires_reacceptance:
             url = reverse("admin:onboarding_acceptancecampaign_add")
-            query = urlencode({"terms_version": terms_version.pk, "targets": "members"})
+            query = urlencode({"terms_version": terms_version.pk, "audience": "members"})
             self.message_user(
                 request,
                 format_html(

@@ -1,4 +1,4 @@
-from onboarding.models.campaigns import AcceptanceCampaign, CampaignTarget, Reminder
+from onboarding.models.campaigns import AcceptanceCampaign, CampaignMessage, CampaignTarget
 from onboarding.models.emails import OutgoingEmail
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
 from onboarding.models.registrations import PendingRegistration, Registration
@@ -8,7 +8,7 @@ from onboarding.models.users import User
 __all__ = [
     "AcceptanceCampaign",
     "CampaignTarget",
-    "Reminder",
+    "CampaignMessage",
     "ContactPerson",
     "ImmutableRecordError",
     "LegacyContract",

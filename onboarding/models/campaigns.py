@@ -17,7 +17,7 @@ def default_offsets() -> list[int]:
     return list(DEFAULT_REMINDER_OFFSETS)
 
 
-class CampaignTargets(models.TextChoices):
+class CampaignAudience(models.TextChoices):
     LEGACY = "legacy", _("Members with a joining agreement (migration)")
     MEMBERS = "members", _("Every member (re-acceptance)")
 
@@ -25,7 +25,7 @@ class CampaignTargets(models.TextChoices):
 class AcceptanceCampaign(models.Model):
     """These organisations must accept this terms version by this deadline."""
 
-    Targets = CampaignTargets
+    Audience = CampaignAudience
 
     terms_version = models.ForeignKey(
         TermsVersion,
@@ -39,7 +39,7 @@ class AcceptanceCampaign(models.Model):
         default=default_offsets,
         help_text=_("For example 60, 30, 14, 7, 1."),
     )
-    targets = models.CharField(_("targets"), max_length=16, choices=CampaignTargets.choices)
+    audience = models.CharField(_("audience"), max_length=16, choices=CampaignAudience.choices)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     launched_at = models.DateTimeField(_("launched"), null=True, blank=True, editable=False)
     launched_by = models.ForeignKey(
@@ -65,15 +65,15 @@ class AcceptanceCampaign(models.Model):
         ordering = ["-deadline"]
         constraints = [
             models.UniqueConstraint(
-                fields=["terms_version", "targets"],
-                name="campaign_once_per_version_and_targets",
-                violation_error_message=_("This version already has a campaign for these targets."),
+                fields=["terms_version", "audience"],
+                name="campaign_once_per_version_and_audience",
+                violation_error_message=_("This version already has a campaign for this audience."),
             ),
         ]
 
     def __str__(self) -> str:
         return (
-            f"{self.terms_version.version} – {self.get_targets_display()} – "
+            f"{self.terms_version.version} – {self.get_audience_display()} – "
             f"{date_format(self.deadline)}"
         )
 
@@ -88,7 +88,7 @@ class CampaignTarget(models.Model):
     campaign = models.ForeignKey(
         AcceptanceCampaign,
         on_delete=models.CASCADE,
-        related_name="targets_set",
+        related_name="targets",
         verbose_name=_("campaign"),
     )
     organisation = models.ForeignKey(
@@ -112,7 +112,7 @@ class CampaignTarget(models.Model):
         return str(self.organisation)
 
 
-class Reminder(models.Model):
+class CampaignMessage(models.Model):
     """One message of a campaign to one recipient: its invitation, a reminder step (days before
     the deadline) or the lapse notice. Unique, and written in the same transaction that claims
     it, so nothing is sent twice and nothing claimed is lost."""
@@ -123,30 +123,33 @@ class Reminder(models.Model):
     campaign = models.ForeignKey(
         AcceptanceCampaign,
         on_delete=models.CASCADE,
-        related_name="reminders",
+        related_name="messages",
         verbose_name=_("campaign"),
     )
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
-        related_name="reminders",
+        related_name="campaign_messages",
         verbose_name=_("organisation"),
     )
     step = models.CharField(_("step"), max_length=16)
     recipient = models.EmailField(_("recipient"))
     email = models.OneToOneField(
-        OutgoingEmail, on_delete=models.PROTECT, related_name="reminder", verbose_name=_("email")
+        OutgoingEmail,
+        on_delete=models.PROTECT,
+        related_name="campaign_message",
+        verbose_name=_("email"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("reminder")
-        verbose_name_plural = _("reminders")
+        verbose_name = _("campaign message")
+        verbose_name_plural = _("campaign messages")
         ordering = ["campaign", "organisation", "created_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "organisation", "step", "recipient"],
-                name="reminder_once_per_step_and_recipient",
+                name="campaign_message_once_per_step_and_recipient",
             ),
         ]
 
@@ -160,9 +163,9 @@ class Reminder(models.Model):
 
 def step_label(step: str) -> str:
     """A campaign step as staff read it: invitation, N days before, lapse notice."""
-    if step == Reminder.INVITATION:
+    if step == CampaignMessage.INVITATION:
         return str(_("invitation"))
-    if step == Reminder.LAPSED:
+    if step == CampaignMessage.LAPSED:
         return str(_("lapse notice"))
     days = int(step)
     return ngettext("%(days)d day before", "%(days)d days before", days) % {"days": days}

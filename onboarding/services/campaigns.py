@@ -21,9 +21,9 @@ from onboarding.emails import queue_email
 from onboarding.invitations import invitation_url
 from onboarding.models import (
     AcceptanceCampaign,
+    CampaignMessage,
     CampaignTarget,
     Organisation,
-    Reminder,
     TermsAcceptance,
 )
 
@@ -43,9 +43,9 @@ class PlannedMessage:
 
 
 def campaign_create(
-    *, terms_version, deadline: date, targets: str, offsets: list[int] | None = None
+    *, terms_version, deadline: date, audience: str, offsets: list[int] | None = None
 ) -> AcceptanceCampaign:
-    campaign = AcceptanceCampaign(terms_version=terms_version, deadline=deadline, targets=targets)
+    campaign = AcceptanceCampaign(terms_version=terms_version, deadline=deadline, audience=audience)
     if offsets is not None:
         campaign.reminder_offsets = sorted({int(o) for o in offsets}, reverse=True)
     campaign_validate(campaign)
@@ -70,18 +70,18 @@ def campaign_validate(campaign: AcceptanceCampaign) -> None:
 
 
 def campaign_start(
-    *, terms_version, deadline: date, targets: str, offsets: list[int] | None = None, by=None
+    *, terms_version, deadline: date, audience: str, offsets: list[int] | None = None, by=None
 ) -> tuple[AcceptanceCampaign, int]:
     """Create and launch at once (the shell's way): a campaign that cannot launch is not kept,
     so the same command can be run again once the reason is gone."""
     today = timezone.localdate()
     with transaction.atomic():
         created = campaign_create(
-            terms_version=terms_version, deadline=deadline, targets=targets, offsets=offsets
+            terms_version=terms_version, deadline=deadline, audience=audience, offsets=offsets
         )
         campaign = _fix_targets(campaign_id=created.pk, by=by, today=today)
     _send_missing_invitations(campaign, today)
-    return campaign, campaign.targets_set.count()
+    return campaign, campaign.targets.count()
 
 
 def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> int:
@@ -95,7 +95,7 @@ def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> 
     with transaction.atomic():
         campaign = _fix_targets(campaign_id=campaign_id, by=by, today=today)
     _send_missing_invitations(campaign, today)
-    return campaign.targets_set.count()
+    return campaign.targets.count()
 
 
 def _fix_targets(*, campaign_id: int, by, today: date) -> AcceptanceCampaign:
@@ -315,12 +315,14 @@ def _check_launchable(campaign: AcceptanceCampaign, today: date) -> None:
 def _send_missing_invitations(
     campaign: AcceptanceCampaign, today: date, *, dry_run: bool = False
 ) -> list[PlannedMessage]:
-    invited = Reminder.objects.filter(
-        campaign=campaign, organisation=OuterRef("organisation"), step=Reminder.INVITATION
+    invited = CampaignMessage.objects.filter(
+        campaign=campaign, organisation=OuterRef("organisation"), step=CampaignMessage.INVITATION
     )
     sent = []
     for target in selectors.campaign_pending_targets(campaign).filter(~Exists(invited)):
-        sent += _plan_or_send(campaign, target.organisation, Reminder.INVITATION, dry_run, today)
+        sent += _plan_or_send(
+            campaign, target.organisation, CampaignMessage.INVITATION, dry_run, today
+        )
     return sent
 
 
@@ -387,10 +389,10 @@ def _targets_owed(campaign: AcceptanceCampaign, step: str) -> QuerySet[CampaignT
     organisation added later joined) is covered by the invitation; one not yet invited gets
     its invitation first, and the steps after it."""
     step_day = campaign.deadline - timedelta(days=int(step))
-    invited_before = Reminder.objects.filter(
+    invited_before = CampaignMessage.objects.filter(
         campaign=campaign,
         organisation=OuterRef("organisation"),
-        step=Reminder.INVITATION,
+        step=CampaignMessage.INVITATION,
         created_at__lt=timezone.make_aware(datetime.combine(step_day, time.min)),
     )
     return selectors.campaign_pending_targets(campaign).filter(Exists(invited_before))
@@ -406,7 +408,7 @@ def _plan_or_send(campaign, organisation, step, dry_run, today) -> list[PlannedM
 
 
 def _recipients(organisation, step):
-    if step == Reminder.LAPSED:
+    if step == CampaignMessage.LAPSED:
         return organisation.contacts.filter(is_active=True).order_by("email")
     return selectors.administrative_contacts(organisation)
 
@@ -414,7 +416,7 @@ def _recipients(organisation, step):
 def _unsent(campaign, organisation, step) -> list:
     """The step's recipients who have not been sent it yet."""
     sent = set(
-        Reminder.objects.filter(
+        CampaignMessage.objects.filter(
             campaign=campaign, organisation=organisation, step=step
         ).values_list("recipient", flat=True)
     )
@@ -444,10 +446,12 @@ def _send_step(campaign, organisation, step, today: date) -> list[PlannedMessage
 
 def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessage]:
     """Write the step's messages to whoever has not had them, under `_lock_target`'s locks:
-    the unique Reminder row makes a step once per recipient, and the email is written in the
+    the unique CampaignMessage row makes a step once per recipient; the email is written in the
     same transaction as its claim."""
     sent = []
-    earlier = _earlier_acceptance(campaign, organisation) if step == Reminder.INVITATION else None
+    earlier = (
+        _earlier_acceptance(campaign, organisation) if step == CampaignMessage.INVITATION else None
+    )
     for contact in _unsent(campaign, organisation, step):
         recipient = contact.email.lower()
         email = queue_email(
@@ -469,7 +473,7 @@ def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessag
                 ),
             },
         )
-        Reminder.objects.create(
+        CampaignMessage.objects.create(
             campaign=campaign,
             organisation=organisation,
             step=step,
@@ -494,7 +498,10 @@ def _earlier_acceptance(campaign, organisation) -> TermsAcceptance | None:
     )
 
 
-_TEMPLATES = {Reminder.INVITATION: "campaign_invitation", Reminder.LAPSED: "campaign_lapsed"}
+_TEMPLATES = {
+    CampaignMessage.INVITATION: "campaign_invitation",
+    CampaignMessage.LAPSED: "campaign_lapsed",
+}
 
 
 def campaign_lapse(
@@ -510,7 +517,7 @@ def campaign_lapse(
     for target in selectors.campaign_pending_targets(campaign):
         organisation = target.organisation
         if dry_run:
-            planned += _plan_or_send(campaign, organisation, Reminder.LAPSED, True, today)
+            planned += _plan_or_send(campaign, organisation, CampaignMessage.LAPSED, True, today)
             continue
         with transaction.atomic():
             locked, organisation = _lock_target(campaign, organisation)
@@ -520,7 +527,7 @@ def campaign_lapse(
             locked.save(update_fields=["lapsed_at"])
             organisation.membership = Organisation.Membership.LAPSED
             organisation.save(update_fields=["membership", "updated_at"])
-            planned += _write_step(campaign, organisation, Reminder.LAPSED, today)
+            planned += _write_step(campaign, organisation, CampaignMessage.LAPSED, today)
     if dry_run:
         return planned
     with transaction.atomic():

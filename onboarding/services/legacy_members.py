@@ -25,7 +25,7 @@ from onboarding.services.campaigns import (
 Membership = Organisation.Membership
 
 # What the file decides about an organisation; name_en and the rest stay as they are.
-ORGANISATION_FIELDS = ("name_fi", "name_sv", "business_id", "kind")
+IMPORTED_ORGANISATION_FIELDS = ("name_fi", "name_sv", "business_id", "kind")
 CONTACT_FIELDS = ("name", "language")
 CONTRACT_FIELDS = ("signed_on", "ends_on")
 # Stored in the history records of what an import wrote (history_change_reason).
@@ -203,7 +203,9 @@ def _organisation_changes(
 ) -> _Changes:
     changes = _Changes()
     for oid, rows in members.items():
-        wanted: dict[str, Any] = {name: getattr(rows[0], name) for name in ORGANISATION_FIELDS}
+        wanted: dict[str, Any] = {
+            name: getattr(rows[0], name) for name in IMPORTED_ORGANISATION_FIELDS
+        }
         organisation = existing.get(oid)
         if organisation is None:
             changes.new.append(

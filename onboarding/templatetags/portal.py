@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from onboarding.views.errors import error_summary as _error_summary
+from onboarding.views.error_summary import error_summary as _error_summary
 
 register = template.Library()
 

@@ -21,7 +21,7 @@ from onboarding.localised import active_language
 from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
 from onboarding.models.organisations import Language
 from onboarding.services.registrations import ORGANISATION_FIELDS
-from onboarding.views.errors import error_summary
+from onboarding.views.error_summary import error_summary
 
 DECLARATION_FIELDS = (
     "learner_numbers_confirmed",

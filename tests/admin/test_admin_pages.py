@@ -34,7 +34,7 @@ MODELS = [
     "outgoingemail",
     "acceptancecampaign",
     "campaigntarget",
-    "reminder",
+    "campaignmessage",
 ]
 
 
@@ -49,12 +49,12 @@ def add_rows() -> TermsAcceptance:
     submit(terms, data=notification_data(terms, oid=OrganisationFactory.build().oid))
     member = OrganisationFactory(membership="legacy_contract")
     ContactPersonFactory(organisation=member)
-    targets = AcceptanceCampaign.Targets.values
-    used = set(AcceptanceCampaign.objects.values_list("terms_version", "targets"))
+    targets = AcceptanceCampaign.Audience.values
+    used = set(AcceptanceCampaign.objects.values_list("terms_version", "audience"))
     deadline = timezone.localdate() + timedelta(days=60)
     for target in targets:
         if (terms.pk, target) not in used:
-            campaign = campaign_create(terms_version=terms, deadline=deadline, targets=target)
+            campaign = campaign_create(terms_version=terms, deadline=deadline, audience=target)
             campaign_launch(campaign_id=campaign.pk)
             break
     return acceptance

@@ -27,7 +27,7 @@ DEADLINE = timezone.localdate() + timedelta(days=90)
 @pytest.fixture
 def launched():
     terms = published_terms()
-    campaign = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    campaign = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
     for n in range(3):
         organisation = OrganisationFactory(name_fi=f"Jäsen {n}", membership="legacy_contract")
         ContactPersonFactory(organisation=organisation, email=f"admin{n}@koulu.fi")
@@ -43,7 +43,7 @@ def test_staff_create_and_launch_a_campaign_from_the_admin(admin_client):
         reverse("admin:onboarding_acceptancecampaign_add"),
         {
             "terms_version": terms.pk,
-            "targets": "legacy",
+            "audience": "legacy",
             "deadline": DEADLINE.isoformat(),
             "reminder_offsets": "30, 7, 60",
         },
@@ -67,7 +67,7 @@ def test_bad_reminder_days_and_a_past_deadline_are_refused_with_messages(admin_c
         reverse("admin:onboarding_acceptancecampaign_add"),
         {
             "terms_version": terms.pk,
-            "targets": "legacy",
+            "audience": "legacy",
             "deadline": (timezone.localdate() - timedelta(days=1)).isoformat(),
             "reminder_offsets": "30, viikko",
         },
@@ -82,17 +82,17 @@ def test_bad_reminder_days_and_a_past_deadline_are_refused_with_messages(admin_c
     ("changes", "message"),
     [
         ({"reminder_offsets": "400, 30"}, "Reminder days must be between 1 and 365."),
-        ({"targets": "legacy"}, "already has a campaign for these targets"),  # a second one
+        ({"audience": "legacy"}, "already has a campaign for this audience"),  # a second one
     ],
 )
 def test_a_campaign_the_rules_refuse_is_an_error_on_the_form(admin_client, changes, message):
     terms = published_terms()
     deadline = (timezone.localdate() + timedelta(days=60)).isoformat()
-    post = {"terms_version": terms.pk, "targets": "members", "deadline": deadline}
+    post = {"terms_version": terms.pk, "audience": "members", "deadline": deadline}
     post |= {"reminder_offsets": "30, 7"}
     url = reverse("admin:onboarding_acceptancecampaign_add")
-    if changes.get("targets") == "legacy":
-        admin_client.post(url, {**post, "targets": "legacy"})
+    if changes.get("audience") == "legacy":
+        admin_client.post(url, {**post, "audience": "legacy"})
     response = admin_client.post(url, {**post, **changes})
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -101,9 +101,9 @@ def test_a_campaign_the_rules_refuse_is_an_error_on_the_form(admin_client, chang
 def test_editing_a_campaign_not_yet_launched_keeps_to_the_rules(admin_client):
     terms = published_terms()
     deadline = timezone.localdate() + timedelta(days=60)
-    campaign = campaign_create(terms_version=terms, deadline=deadline, targets="legacy")
+    campaign = campaign_create(terms_version=terms, deadline=deadline, audience="legacy")
     url = reverse("admin:onboarding_acceptancecampaign_change", args=[campaign.pk])
-    post = {"terms_version": terms.pk, "targets": "legacy", "deadline": deadline.isoformat()}
+    post = {"terms_version": terms.pk, "audience": "legacy", "deadline": deadline.isoformat()}
     response = admin_client.post(url, {**post, "reminder_offsets": "500"})
     assert "Reminder days must be between 1 and 365." in response.content.decode()
     assert admin_client.post(url, {**post, "reminder_offsets": "20, 10"}).status_code == 302
@@ -175,7 +175,7 @@ def test_the_report_costs_the_same_queries_for_many_targets(
     admin_client, django_assert_max_num_queries
 ):
     terms = published_terms()
-    small = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    small = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
     for _ in range(2):
         ContactPersonFactory(organisation=OrganisationFactory(membership="legacy_contract"))
     campaign_launch(campaign_id=small.pk)
@@ -184,7 +184,7 @@ def test_the_report_costs_the_same_queries_for_many_targets(
         admin_client.get(url)
     for _ in range(20):
         ContactPersonFactory(organisation=OrganisationFactory(membership="legacy_contract"))
-    big = campaign_create(terms_version=terms, deadline=DEADLINE, targets="members")
+    big = campaign_create(terms_version=terms, deadline=DEADLINE, audience="members")
     campaign_launch(campaign_id=big.pk)
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get(reverse("admin:onboarding_acceptancecampaign_report", args=[big.pk]))
@@ -239,9 +239,9 @@ def test_the_chart_is_drawn_with_plain_numbers_in_finnish_too(client, admin_user
 def test_a_campaign_that_would_give_organisations_a_second_deadline_is_refused(admin_client):
     terms = published_terms(version="2024-1")
     OrganisationFactory(name_fi="Aaltola", membership="legacy_contract")
-    running = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    running = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
     draft = campaign_create(
-        terms_version=terms, deadline=DEADLINE + timedelta(days=30), targets="members"
+        terms_version=terms, deadline=DEADLINE + timedelta(days=30), audience="members"
     )
     campaign_launch(campaign_id=running.pk)
 
@@ -254,7 +254,7 @@ def test_a_campaign_that_would_give_organisations_a_second_deadline_is_refused(a
         reverse("admin:onboarding_acceptancecampaign_change", args=[draft.pk]),
         {
             "terms_version": terms.pk,
-            "targets": "members",
+            "audience": "members",
             "deadline": (DEADLINE + timedelta(days=30)).isoformat(),
             "reminder_offsets": "30, 7",
         },

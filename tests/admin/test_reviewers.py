@@ -57,6 +57,6 @@ def test_a_reviewer_cannot_write_terms_or_campaigns(reviewer_client):
 
 
 def test_a_reviewer_follows_campaigns_their_targets_and_reminders(reviewer_client):
-    for model in ("acceptancecampaign", "campaigntarget", "reminder", "outgoingemail"):
+    for model in ("acceptancecampaign", "campaigntarget", "campaignmessage", "outgoingemail"):
         changelist = reverse(f"admin:onboarding_{model}_changelist")
         assert reviewer_client.get(changelist).status_code == 200, model

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding.models import AcceptanceCampaign, Reminder
+from onboarding.models import AcceptanceCampaign, CampaignMessage
 from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_start_campaign_creates_launches_and_invites(member):
     campaign = AcceptanceCampaign.objects.get()
     assert campaign.reminder_offsets == [30, 7] and campaign.is_launched
     assert "1 organisation(s) invited" in output
-    assert Reminder.objects.get().recipient == "hallinto@kunta.fi"
+    assert CampaignMessage.objects.get().recipient == "hallinto@kunta.fi"
 
 
 @pytest.mark.parametrize(
@@ -66,10 +66,10 @@ def test_send_reminders_prints_what_it_sends_and_a_dry_run_sends_nothing(member)
     run("start_campaign", "2024-1", "--deadline", DEADLINE.isoformat(), "--targets", "legacy")
     # Launched and invited 20 days ago: the 60-day reminder fell due 15 days ago, still owed.
     AcceptanceCampaign.objects.update(launched_at=F("launched_at") - timedelta(days=20))
-    Reminder.objects.update(created_at=F("created_at") - timedelta(days=20))
+    CampaignMessage.objects.update(created_at=F("created_at") - timedelta(days=20))
     dry = run("send_reminders", "--dry-run")
     assert "would send: " in dry and "step 60 → hallinto@kunta.fi" in dry
-    assert Reminder.objects.filter(step="60").count() == 0
+    assert CampaignMessage.objects.filter(step="60").count() == 0
     later = (DEADLINE - timedelta(days=30)).isoformat()
     assert "step 30 → hallinto@kunta.fi" in run("send_reminders", "--date", later, "--dry-run")
     assert "1 message(s) sent." in run("send_reminders", "--date", timezone.localdate().isoformat())
@@ -79,7 +79,7 @@ def test_send_reminders_prints_what_it_sends_and_a_dry_run_sends_nothing(member)
 def test_a_dry_run_lists_the_invitations_a_real_run_would_still_send(member):
     published_terms(version="2024-1")
     run("start_campaign", "2024-1", "--deadline", DEADLINE.isoformat(), "--targets", "legacy")
-    Reminder.objects.all().delete()  # as if the launch crashed before inviting
+    CampaignMessage.objects.all().delete()  # as if the launch crashed before inviting
     assert "step invitation → hallinto@kunta.fi" in run("send_reminders", "--dry-run")
     assert "1 message(s) sent." in run("send_reminders")
 

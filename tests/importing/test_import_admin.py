@@ -220,7 +220,7 @@ def test_the_preview_offers_the_running_campaign_for_the_new_members(admin_clien
     campaign = campaign_create(
         terms_version=published_terms(),
         deadline=timezone.localdate() + timedelta(days=60),
-        targets="legacy",
+        audience="legacy",
     )
     campaign_launch(campaign_id=campaign.pk)
 
@@ -235,4 +235,4 @@ def test_the_preview_offers_the_running_campaign_for_the_new_members(admin_clien
     )
     assert "1 organisation joins and is invited at once." in done.content.decode()
     assert OutgoingEmail.objects.get().to == "riikka@lempaala.fi"
-    assert campaign.targets_set.filter(organisation__oid=LEMPAALA).exists()
+    assert campaign.targets.filter(organisation__oid=LEMPAALA).exists()

@@ -343,7 +343,7 @@ def running_campaign():
     campaign = campaign_create(
         terms_version=published_terms(),
         deadline=timezone.localdate() + timedelta(days=60),
-        targets="legacy",
+        audience="legacy",
     )
     campaign_launch(campaign_id=campaign.pk)
     return campaign

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from onboarding.emails import render_email
-from onboarding.models import AcceptanceCampaign, Organisation, OutgoingEmail, Reminder
+from onboarding.models import AcceptanceCampaign, CampaignMessage, Organisation, OutgoingEmail
 from onboarding.services.campaigns import campaign_create, campaign_launch, reminders_send_due
 from onboarding.tasks import send_due_reminders
 from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
@@ -70,13 +70,15 @@ def legacy_members() -> list[Organisation]:
 
 
 def launched_campaign(*, deadline, launched_days_ago: int = 0) -> AcceptanceCampaign:
-    campaign = campaign_create(terms_version=published_terms(), deadline=deadline, targets="legacy")
+    campaign = campaign_create(
+        terms_version=published_terms(), deadline=deadline, audience="legacy"
+    )
     campaign_launch(campaign_id=campaign.pk)
     if launched_days_ago:  # as if launched (and invited) earlier: today's step is then due
         AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
             launched_at=F("launched_at") - timedelta(days=launched_days_ago)
         )
-        Reminder.objects.filter(campaign=campaign, step=Reminder.INVITATION).update(
+        CampaignMessage.objects.filter(campaign=campaign, step=CampaignMessage.INVITATION).update(
             created_at=F("created_at") - timedelta(days=launched_days_ago)
         )
     campaign.refresh_from_db()
@@ -133,7 +135,7 @@ def test_invitations_and_a_reminder_arrive_once_per_contact_in_their_language(
         for address, language in CONTACTS.items()
     }
     assert smtp.recipients() == Counter({address: 2 for address in CONTACTS})
-    assert Reminder.objects.count() == 2 * len(CONTACTS)
+    assert CampaignMessage.objects.count() == 2 * len(CONTACTS)
     assert set(OutgoingEmail.objects.values_list("status", "attempts")) == {("sent", 1)}
 
 
@@ -156,8 +158,8 @@ def test_the_daily_task_sends_the_due_step_once_however_often_it_runs(
     arrived(smtp, wait_until, 2 * len(CONTACTS))
 
     assert smtp.recipients() == Counter({address: 2 for address in CONTACTS})
-    assert sorted(Reminder.objects.filter(step="30").values_list("recipient", flat=True)) == sorted(
-        CONTACTS
-    )
-    assert Reminder.objects.filter(campaign=campaign).count() == 2 * len(CONTACTS)
+    assert sorted(
+        CampaignMessage.objects.filter(step="30").values_list("recipient", flat=True)
+    ) == sorted(CONTACTS)
+    assert CampaignMessage.objects.filter(campaign=campaign).count() == 2 * len(CONTACTS)
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {"sent"}

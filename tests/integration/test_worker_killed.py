@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding.models import AcceptanceCampaign, CampaignTarget, OutgoingEmail, Reminder
+from onboarding.models import AcceptanceCampaign, CampaignMessage, CampaignTarget, OutgoingEmail
 from onboarding.services.campaigns import campaign_create, campaign_launch, reminders_send_due
 from onboarding.services.outgoing_emails import RETRY_LOST_AFTER, outgoing_emails_stranded
 from onboarding.tasks import send_due_reminders, send_outgoing_email
@@ -142,14 +142,14 @@ def due_today(celery_app) -> AcceptanceCampaign:
     campaign = campaign_create(
         terms_version=published_terms(),
         deadline=timezone.localdate() + timedelta(days=30),
-        targets="legacy",
+        audience="legacy",
     )
     campaign_launch(campaign_id=campaign.pk)
     # As if launched ten days ago: the invitations too, so that today's step is owed.
     AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
         launched_at=F("launched_at") - timedelta(days=10)
     )
-    Reminder.objects.filter(campaign=campaign, step=Reminder.INVITATION).update(
+    CampaignMessage.objects.filter(campaign=campaign, step=CampaignMessage.INVITATION).update(
         created_at=F("created_at") - timedelta(days=10)
     )
     return campaign
@@ -165,7 +165,7 @@ def sweep_stranded() -> list[int]:
 
 def expected_messages() -> Counter[tuple[str, str]]:
     """(recipient, subject) of every campaign message claimed: each must arrive once."""
-    return Counter(Reminder.objects.values_list("recipient", "email__subject"))
+    return Counter(CampaignMessage.objects.values_list("recipient", "email__subject"))
 
 
 def delivered(smtp) -> Counter[tuple[str, str]]:
@@ -199,7 +199,7 @@ def test_a_worker_killed_mid_batch_loses_no_message_and_sends_none_twice(
         "every email to be sent",
     )
     wait_until(lambda: queue_length(SUBPROCESS_DB) == 0, "the queue to empty")
-    claims = Reminder.objects.values_list("organisation", "step", "recipient")
+    claims = CampaignMessage.objects.values_list("organisation", "step", "recipient")
     assert len(set(claims)) == len(claims) == 2 * ADDRESSES
     assert {step for _o, step, _r in claims} == {"invitation", "30"}
     assert delivered(smtp) == expected_messages()
@@ -252,7 +252,9 @@ def test_a_worker_killed_while_claiming_leaves_the_rest_to_the_next_run(
         send_due_reminders.apply_async()
         wait_until(waiting_for_a_lock, "the run to wait at Kunta 06", explain=first.log)
         first.kill()
-    claimed = Reminder.objects.filter(step="30").values_list("organisation__name_fi", flat=True)
+    claimed = CampaignMessage.objects.filter(step="30").values_list(
+        "organisation__name_fi", flat=True
+    )
     assert sorted(set(claimed)) == [f"Kunta {n:02d}" for n in range(6)]
 
     start_worker()
@@ -266,7 +268,7 @@ def test_a_worker_killed_while_claiming_leaves_the_rest_to_the_next_run(
         "every email to be sent",
     )
     wait_until(lambda: queue_length(SUBPROCESS_DB) == 0, "the queue to empty")
-    assert Reminder.objects.count() == 2 * ADDRESSES
+    assert CampaignMessage.objects.count() == 2 * ADDRESSES
     assert delivered(smtp) == expected_messages()
     assert set(delivered(smtp).values()) == {1}
 

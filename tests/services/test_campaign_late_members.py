@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from onboarding.legacy_import import parse_legacy_members
-from onboarding.models import AcceptanceCampaign, OutgoingEmail, Reminder
+from onboarding.models import AcceptanceCampaign, CampaignMessage, OutgoingEmail
 from onboarding.services.campaigns import (
     campaign_create,
     campaign_launch,
@@ -41,12 +41,12 @@ def campaign():
     campaign = campaign_create(
         terms_version=published_terms(),
         deadline=DEADLINE,
-        targets="legacy",
+        audience="legacy",
         offsets=[14, 7, 1],
     )
     campaign_launch(campaign_id=campaign.pk)
     AcceptanceCampaign.objects.update(launched_at=F("launched_at") - timedelta(days=10))
-    Reminder.objects.update(created_at=F("created_at") - timedelta(days=10))
+    CampaignMessage.objects.update(created_at=F("created_at") - timedelta(days=10))
     reminders_send_due(today=DEADLINE - timedelta(days=14))
     campaign.refresh_from_db()
     return campaign
@@ -54,7 +54,9 @@ def campaign():
 
 def steps_of(email: str) -> list[str]:
     return list(
-        Reminder.objects.filter(recipient=email).order_by("pk").values_list("step", flat=True)
+        CampaignMessage.objects.filter(recipient=email)
+        .order_by("pk")
+        .values_list("step", flat=True)
     )
 
 
@@ -94,7 +96,7 @@ def test_an_import_naming_the_campaign_adds_the_files_new_members(campaign):
     assert "1 organisation joins and is invited at once." in result.summary_lines()[-1]
     assert steps_of("riikka@lempaala.fi") == ["invitation"]
     assert steps_of("muu@koulu.fi") == []
-    assert campaign.targets_set.filter(organisation__oid=LEMPAALA).exists()
+    assert campaign.targets.filter(organisation__oid=LEMPAALA).exists()
 
 
 def test_a_campaign_not_running_takes_no_members_and_the_import_writes_nothing(campaign):
@@ -103,7 +105,7 @@ def test_a_campaign_not_running_takes_no_members_and_the_import_writes_nothing(c
     with pytest.raises(ValidationError, match="takes no more organisations"):
         legacy_members_import(rows=rows, campaign_ids=[campaign.pk])
     assert not OutgoingEmail.objects.filter(to="riikka@lempaala.fi").exists()
-    draft = campaign_create(terms_version=published_terms(), deadline=DEADLINE, targets="legacy")
+    draft = campaign_create(terms_version=published_terms(), deadline=DEADLINE, audience="legacy")
     with pytest.raises(ValidationError, match="has not been launched"):
         campaign_targets_add(campaign_id=draft.pk)
 
@@ -111,7 +113,7 @@ def test_a_campaign_not_running_takes_no_members_and_the_import_writes_nothing(c
 def test_a_member_another_running_campaign_asks_is_left_to_it(campaign):
     terms = campaign.terms_version
     member = legacy_member("Myöhäinen", "myoha@koulu.fi")
-    other = campaign_create(terms_version=terms, deadline=DEADLINE, targets="members")
+    other = campaign_create(terms_version=terms, deadline=DEADLINE, audience="members")
     campaign_launch(campaign_id=other.pk)  # same deadline: it may run, and now asks Myöhäinen
     assert campaign_targets_add(campaign_id=campaign.pk).names == []
-    assert not campaign.targets_set.filter(organisation=member).exists()
+    assert not campaign.targets.filter(organisation=member).exists()

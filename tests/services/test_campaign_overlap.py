@@ -40,8 +40,8 @@ def terms():
 def test_a_second_campaign_with_another_deadline_is_refused_naming_the_first(terms):
     legacy_member("Aaltola")
     legacy_member("Borgå")
-    legacy = campaign_create(terms_version=terms, deadline=SPRING, targets="legacy")
-    members = campaign_create(terms_version=terms, deadline=AUTUMN, targets="members")
+    legacy = campaign_create(terms_version=terms, deadline=SPRING, audience="legacy")
+    members = campaign_create(terms_version=terms, deadline=AUTUMN, audience="members")
     campaign_launch(campaign_id=legacy.pk)
 
     with pytest.raises(ValidationError) as refused:
@@ -61,49 +61,49 @@ def test_the_error_names_the_first_few_organisations_and_counts_the_rest(terms):
     for n in range(7):
         legacy_member(f"Jasen{n}")
     campaign_launch(
-        campaign_id=campaign_create(terms_version=terms, deadline=SPRING, targets="legacy").pk
+        campaign_id=campaign_create(terms_version=terms, deadline=SPRING, audience="legacy").pk
     )
     with pytest.raises(
         ValidationError, match="Jasen0, Jasen1, Jasen2, Jasen3, Jasen4 and 2 others"
     ):
-        campaign_create(terms_version=terms, deadline=AUTUMN, targets="members")
+        campaign_create(terms_version=terms, deadline=AUTUMN, audience="members")
 
 
 @pytest.mark.django_db
 def test_the_shell_keeps_no_campaign_it_could_not_launch(terms):
     legacy_member("Aaltola")
-    campaign_start(terms_version=terms, deadline=SPRING, targets="legacy")
+    campaign_start(terms_version=terms, deadline=SPRING, audience="legacy")
     with pytest.raises(ValidationError, match="already asks 1 organisation of these"):
-        campaign_start(terms_version=terms, deadline=AUTUMN, targets="members")
+        campaign_start(terms_version=terms, deadline=AUTUMN, audience="members")
     assert AcceptanceCampaign.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_campaigns_that_share_no_organisation_or_the_deadline_both_run(terms):
     legacy_member("Aaltola")
-    same_day = campaign_create(terms_version=terms, deadline=SPRING, targets="members")
-    campaign_start(terms_version=terms, deadline=SPRING, targets="legacy")
+    same_day = campaign_create(terms_version=terms, deadline=SPRING, audience="members")
+    campaign_start(terms_version=terms, deadline=SPRING, audience="legacy")
     assert campaign_launch(campaign_id=same_day.pk) == 1
 
     newer = published_terms(version="2025-1", effective_from=TODAY - timedelta(days=1))
-    assert campaign_start(terms_version=newer, deadline=AUTUMN, targets="legacy")[1] == 1
+    assert campaign_start(terms_version=newer, deadline=AUTUMN, audience="legacy")[1] == 1
 
 
 @pytest.mark.django_db
 def test_once_the_first_campaign_has_closed_another_deadline_can_run(terms):
     legacy_member("Aaltola")
-    first, _count = campaign_start(terms_version=terms, deadline=SPRING, targets="members")
+    first, _count = campaign_start(terms_version=terms, deadline=SPRING, audience="members")
     reminders_send_due(today=SPRING + timedelta(days=1))  # lapses Aaltola, closes the campaign
     Organisation.objects.filter(name_fi="Aaltola").update(membership="legacy_contract")
-    second, count = campaign_start(terms_version=terms, deadline=AUTUMN, targets="legacy")
+    second, count = campaign_start(terms_version=terms, deadline=AUTUMN, audience="legacy")
     assert (second.is_launched, count) == (True, 1)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_launches_at_once_cannot_both_pass(terms):
     legacy_member("Aaltola")
-    spring = campaign_create(terms_version=terms, deadline=SPRING, targets="legacy")
-    autumn = campaign_create(terms_version=terms, deadline=AUTUMN, targets="members")
+    spring = campaign_create(terms_version=terms, deadline=SPRING, audience="legacy")
+    autumn = campaign_create(terms_version=terms, deadline=AUTUMN, audience="members")
     outcome = {}
 
     def launch_autumn():

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from onboarding import selectors
-from onboarding.models import Organisation, OutgoingEmail, Reminder
+from onboarding.models import CampaignMessage, Organisation, OutgoingEmail
 from onboarding.services.campaigns import (
     campaign_create,
     campaign_launch,
@@ -44,11 +44,11 @@ def terms():
 
 @pytest.fixture
 def campaign(terms):
-    return campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
+    return campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
 
 
 def steps_sent() -> list[tuple[str, str]]:
-    return sorted(Reminder.objects.values_list("step", "recipient"))
+    return sorted(CampaignMessage.objects.values_list("step", "recipient"))
 
 
 def test_launching_invites_each_legacy_members_administrative_contacts_once(campaign):
@@ -133,12 +133,12 @@ def test_after_days_without_a_scheduler_only_the_latest_due_step_is_sent(campaig
     assert [step for step, _r in steps_sent()] == ["14", "invitation"]
     reminders_send_due(today=DEADLINE - timedelta(days=10))
     reminders_send_due(today=DEADLINE - timedelta(days=9))
-    assert Reminder.objects.count() == 2
+    assert CampaignMessage.objects.count() == 2
 
 
 def test_a_step_due_before_the_launch_is_covered_by_the_invitation(terms):
     campaign = campaign_create(
-        terms_version=terms, deadline=TODAY + timedelta(days=20), targets="legacy"
+        terms_version=terms, deadline=TODAY + timedelta(days=20), audience="legacy"
     )
     legacy_member("Myöhässä", "m@koulu.fi")
     campaign_launch(campaign_id=campaign.pk)
@@ -177,20 +177,20 @@ def test_a_re_acceptance_campaign_asks_every_member(terms):
     ContactPersonFactory(organisation=accepted, email="member@koulu.fi")
     legacy_member("Vanha", "vanha@koulu.fi")
     OrganisationFactory(membership="lapsed")
-    campaign = campaign_create(terms_version=newer, deadline=DEADLINE, targets="members")
+    campaign = campaign_create(terms_version=newer, deadline=DEADLINE, audience="members")
     assert campaign_launch(campaign_id=campaign.pk) == 2
 
 
 def test_a_campaign_needs_published_terms_a_future_deadline_and_positive_days(terms):
     with pytest.raises(ValidationError):
-        campaign_create(terms_version=terms, deadline=TODAY, targets="legacy")
+        campaign_create(terms_version=terms, deadline=TODAY, audience="legacy")
     with pytest.raises(ValidationError):
-        campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy", offsets=[7, 0])
+        campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy", offsets=[7, 0])
 
 
 def test_a_version_not_yet_in_force_cannot_be_launched(terms):
     future = published_terms(version="2099-1", effective_from=TODAY + timedelta(days=30))
-    campaign = campaign_create(terms_version=future, deadline=DEADLINE, targets="members")
+    campaign = campaign_create(terms_version=future, deadline=DEADLINE, audience="members")
     with pytest.raises(ValidationError, match="not the version in force"):
         campaign_launch(campaign_id=campaign.pk)
 
@@ -213,7 +213,7 @@ def test_an_invitation_lost_in_a_crash_is_sent_by_the_next_run(campaign, monkeyp
     with pytest.raises(ConnectionError):
         campaign_launch(campaign_id=campaign.pk)
     monkeypatch.setattr(module, "_send_step", real)
-    assert Reminder.objects.count() == 1
+    assert CampaignMessage.objects.count() == 1
     reminders_send_due(today=TODAY)
     assert sorted(r for _s, r in steps_sent()) == ["eka@koulu.fi", "toka@koulu.fi"]
 
@@ -246,7 +246,7 @@ def test_an_organisation_that_accepts_while_the_run_is_under_way_gets_no_reminde
     monkeypatch.setattr(module, "_send_step", accepting_just_before)
     sent = reminders_send_due(today=DEADLINE - timedelta(days=30))
     assert [m.recipient for m in sent] == ["eka@koulu.fi"]
-    assert not Reminder.objects.filter(organisation=toka, step="30").exists()
+    assert not CampaignMessage.objects.filter(organisation=toka, step="30").exists()
 
 
 def test_the_summary_names_organisations_lapsed_by_a_run_that_was_cut_short(campaign, monkeypatch):
@@ -276,8 +276,8 @@ def test_a_failing_campaign_is_reported_after_the_others_have_sent(terms, monkey
     from onboarding.services import campaigns as module
 
     legacy_member("Eka", "eka@koulu.fi")
-    first = campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy")
-    second = campaign_create(terms_version=terms, deadline=DEADLINE, targets="members")
+    first = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
+    second = campaign_create(terms_version=terms, deadline=DEADLINE, audience="members")
     campaign_launch(campaign_id=first.pk)
     campaign_launch(campaign_id=second.pk)
     real = module._campaign_due
@@ -296,7 +296,7 @@ def test_a_failing_campaign_is_reported_after_the_others_have_sent(terms, monkey
 
 def test_a_campaign_needs_at_least_one_reminder_day(terms):
     with pytest.raises(ValidationError, match="at least one reminder day"):
-        campaign_create(terms_version=terms, deadline=DEADLINE, targets="legacy", offsets=[])
+        campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy", offsets=[])
 
 
 def test_an_invitation_asks_for_a_new_version_only_of_who_accepted_an_earlier_one(terms):
@@ -306,7 +306,7 @@ def test_an_invitation_asks_for_a_new_version_only_of_who_accepted_an_earlier_on
     ).organisation
     ContactPersonFactory(organisation=earlier, email="edellinen@koulu.fi", language="en")
     legacy_member("Vanha", "vanha@koulu.fi", language="en")
-    campaign = campaign_create(terms_version=newer, deadline=DEADLINE, targets="members")
+    campaign = campaign_create(terms_version=newer, deadline=DEADLINE, audience="members")
 
     campaign_launch(campaign_id=campaign.pk)
 

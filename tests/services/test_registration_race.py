@@ -181,7 +181,7 @@ def test_a_campaign_launched_while_a_member_is_approved_both_go_through(
     campaign = campaign_create(
         terms_version=registration.terms_version,
         deadline=date.today() + timedelta(days=60),
-        targets="legacy",
+        audience="legacy",
     )
     outcomes = at_once(
         approving(registration, reviewers[0]),

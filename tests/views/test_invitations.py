@@ -23,7 +23,7 @@ INVITED = "hallinto@koulu.fi"
 def campaign():
     campaign = campaign_create(
         terms_version=published_terms(),
-        targets="legacy",
+        audience="legacy",
         deadline=timezone.localdate() + timedelta(days=60),
     )
     return campaign

@@ -16,7 +16,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("version", help="the terms version label, e.g. 2024-1")
         parser.add_argument("--deadline", required=True, help="YYYY-MM-DD")
-        parser.add_argument("--targets", required=True, choices=AcceptanceCampaign.Targets.values)
+        parser.add_argument(
+            "--audience",
+            "--targets",  # its name before 2026-11
+            dest="audience",
+            required=True,
+            choices=AcceptanceCampaign.Audience.values,
+        )
         parser.add_argument(
             "--offsets",
             default=",".join(str(days) for days in DEFAULT_REMINDER_OFFSETS),
@@ -35,7 +41,10 @@ class Command(BaseCommand):
             raise CommandError(f"Bad --deadline or --offsets: {error}") from error
         try:
             campaign, count = campaign_start(
-                terms_version=terms, deadline=deadline, targets=options["targets"], offsets=offsets
+                terms_version=terms,
+                deadline=deadline,
+                audience=options["audience"],
+                offsets=offsets,
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
