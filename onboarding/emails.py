@@ -1,20 +1,174 @@
-"""Emails of the portal: rendered in the recipient's language, written to the outbox with the
-event that causes them, and sent by a Celery task after the transaction commits."""
+"""Emails of the portal, one function per kind. Each renders its message in the recipient's
+language and writes it to the outbox with its kind and what caused it, in the transaction of
+that event; a Celery task sends it after the transaction commits."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from datetime import date
+from functools import cache
 
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from onboarding import selectors
 from onboarding.localised import LANGUAGE_CODES
-from onboarding.models import OutgoingEmail
+from onboarding.models import (
+    AcceptanceCampaign,
+    CampaignMessage,
+    ContactPerson,
+    Organisation,
+    OutgoingEmail,
+    Registration,
+    TermsAcceptance,
+    TermsVersion,
+)
 
 logger = logging.getLogger(__name__)
+Kind = OutgoingEmail.Kind
+STAFF_LANGUAGE = "fi"
+
+
+def registration_receipt(registration: Registration) -> OutgoingEmail:
+    """The submitter's receipt, in the language they used."""
+    return _write(
+        Kind.RECEIPT,
+        to=registration.submitted_by.email,
+        language=registration.language,
+        message=_registration_message("registration_receipt", registration),
+        registration=registration,
+    )
+
+
+def registration_to_review(registration: Registration) -> list[OutgoingEmail]:
+    """A notice to every staff member who is told of the portal's work."""
+    message = _registration_message("registration_to_review", registration)
+    return [
+        _write(
+            Kind.TO_REVIEW,
+            to=reviewer.email,
+            language=STAFF_LANGUAGE,
+            message=message,
+            registration=registration,
+        )
+        for reviewer in selectors.staff_to_notify()
+    ]
+
+
+def registration_decision(registration: Registration, template: str) -> list[OutgoingEmail]:
+    """The decision (`template` says which) to the submitter in the language they used, and to
+    each administrative contact of the organisation in theirs."""
+    recipients = {registration.submitted_by.email.lower(): registration.language}
+    # By OID: the organisation may have joined after this notification was sent.
+    administrative = selectors.administrative_contacts_all().filter(
+        organisation__oid=registration.oid
+    )
+    for contact in administrative:
+        recipients.setdefault(contact.email.lower(), contact.language)
+    message = _registration_message(template, registration)
+    return [
+        _write(
+            Kind.DECISION,
+            to=email,
+            language=language,
+            message=message,
+            registration=registration,
+        )
+        for email, language in recipients.items()
+    ]
+
+
+def _registration_message(template: str, registration: Registration) -> Message:
+    return _message(template, {"registration": registration})
+
+
+def campaign_message(
+    *,
+    campaign: AcceptanceCampaign,
+    organisation: Organisation,
+    step: str,
+    contact: ContactPerson,
+    link: str,
+    today: date,
+    earlier_acceptance: TermsAcceptance | None = None,
+) -> OutgoingEmail:
+    """One step of a campaign (its invitation, a reminder, the lapse notice) to one contact of
+    a target, with the contact's personal `link`."""
+    kind = _CAMPAIGN_KINDS.get(step, Kind.CAMPAIGN_REMINDER)
+    context = {
+        "campaign": campaign,
+        "organisation": organisation,
+        "contact": contact,
+        "days_left": (campaign.deadline - today).days,
+        "earlier_acceptance": earlier_acceptance,
+        "link": link,
+    }
+    return _write(
+        kind,
+        to=contact.email.lower(),
+        language=contact.language,
+        message=_message(kind.value, context),
+        campaign=campaign,
+        organisation=organisation,
+        step=step if kind == Kind.CAMPAIGN_REMINDER else "",
+    )
+
+
+_CAMPAIGN_KINDS = {
+    CampaignMessage.INVITATION: Kind.CAMPAIGN_INVITATION,
+    CampaignMessage.LAPSED: Kind.CAMPAIGN_LAPSED,
+}
+
+
+def campaign_summary(campaign: AcceptanceCampaign, lapsed_names: list[str]) -> list[OutgoingEmail]:
+    """After the lapse: how the campaign ended, to every staff member who is told."""
+    message = _message(
+        "campaign_summary",
+        {
+            "campaign": campaign,
+            "lapsed": sorted(lapsed_names),
+            "report": selectors.campaign_report(campaign),
+        },
+    )
+    return [
+        _write(
+            Kind.CAMPAIGN_SUMMARY,
+            to=user.email,
+            language=STAFF_LANGUAGE,
+            message=message,
+            campaign=campaign,
+        )
+        for user in selectors.staff_to_notify()
+    ]
+
+
+def terms_changed(terms_version: TermsVersion) -> list[OutgoingEmail]:
+    """What changed in a version that needs no new acceptance, to every administrative contact
+    of every member (one email per contact person: the organisation is its link)."""
+    message = _message("terms_changed", {"terms": terms_version})
+    return [
+        _write(
+            Kind.TERMS_CHANGED,
+            to=contact.email,
+            language=contact.language,
+            message=message,
+            terms_version=terms_version,
+            organisation=contact.organisation,
+        )
+        for contact in selectors.members_administrative_contacts()
+    ]
+
+
+Message = Callable[[str], tuple[str, str, str]]
+
+
+def _message(template: str, context: dict) -> Message:
+    """The message in a given language, rendered once per language however many receive it."""
+    return cache(lambda language: render_email(template, context, language))
 
 
 def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -31,16 +185,21 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
     return " ".join(subject.split()), text, html
 
 
-def queue_email(*, key: str, to: str, language: str, template: str, context: dict) -> OutgoingEmail:
-    """Write the email to the outbox unless `key` was queued before; returns the outbox row.
+def _write(
+    kind: str, *, to: str, language: str, message: Message, step: str = "", **cause
+) -> OutgoingEmail:
+    """Write the email to the outbox unless it was written before; returns the outbox row.
 
-    Call inside the transaction of the event: the email exists if and only if the event does.
+    The caller's transaction is the event's: the email exists if and only if the event does.
+    `cause` names the rows that caused it (`OutgoingEmail.CAUSES`).
     """
     language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
-    subject, text, html = render_email(template, context, language)
+    subject, text, html = message(language)
     email, created = OutgoingEmail.objects.get_or_create(
-        key=_fit(key),
+        key=email_key(kind, cause, step, to),
         defaults={
+            "kind": kind,
+            **cause,
             "to": to,
             "language": language,
             "subject": subject,
@@ -53,17 +212,23 @@ def queue_email(*, key: str, to: str, language: str, template: str, context: dic
     return email
 
 
-def _fit(key: str) -> str:
-    """Keys name the event and the recipient; a long one keeps its start and a hash of the
-    whole, so two different keys never collapse into one."""
+def email_key(kind: str, cause: dict, step: str, to: str) -> str:
+    """The never-twice guard, the one place keys are made: the kind, the ids of what caused it
+    (in `OutgoingEmail.CAUSES` order), a reminder's step and the recipient, e.g.
+    "decision:42:alice@example.fi" or "campaign_reminder:3:17:30:bob@example.fi"."""
+    ids = [str(cause[name].pk) for name in OutgoingEmail.CAUSES if cause.get(name) is not None]
+    key = ":".join([kind, *ids, *([step] if step else []), to.lower()])
     if len(key) <= 200:
         return key
+    # A long one keeps its start and a hash of the whole, so two keys never collapse into one.
     return f"{key[:135]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _enqueue(email_id: int) -> None:
     """After commit the email is safe in the outbox; a failure to enqueue (broker down, or an
     in-process retry in development) must not turn the committed request into an error."""
+    # The one import made late, and the only one: the tasks import the services, and the
+    # services write emails; importing the task at the top would close that circle.
     from onboarding.tasks import send_outgoing_email
 
     try:

@@ -1,10 +1,12 @@
-"""Forms of the notification. They check input; the rules of membership live in services."""
+"""Forms of the notification. They check input; the rules a notification keeps live in
+onboarding.notification_data, and the forms show their errors next to the fields."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
@@ -12,8 +14,13 @@ from phonenumber_field.formfields import PhoneNumberField
 from onboarding.identifiers import validate_business_id, validate_organisation_oid
 from onboarding.models import ContactPerson, Organisation
 from onboarding.models.organisations import Language
-
-REQUIRED_ROLES = (ContactPerson.Role.ADMINISTRATIVE, ContactPerson.Role.TECHNICAL)
+from onboarding.notification_data import (
+    KIND_MISSING,
+    ContactDetails,
+    Declarations,
+    contact_errors,
+    declaration_errors,
+)
 
 
 def show_length_limits(form: forms.BaseForm, names: tuple[str, ...]) -> None:
@@ -70,9 +77,7 @@ class NotificationForm(forms.Form):
         label=_("The organisation is"),
         choices=Organisation.Kind.choices,
         widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choose whether the organisation provides education, services or both.")
-        },
+        error_messages={"required": KIND_MISSING},
     )
     learner_numbers_confirmed = forms.BooleanField(
         label=_(
@@ -147,47 +152,17 @@ class NotificationForm(forms.Form):
         """Nothing typed is dropped unseen. The learner-number confirmation is kept whatever the
         kind (true of a service provider's users too, and shown on the check page); test learner
         numbers declared for a kind that cannot use them are an error to correct, since the kind
-        may be the mistake."""
+        may be the mistake. The rules are `declaration_errors`; a field already in error (too
+        long a description) keeps its own."""
         data = super().clean()
-        kind = data.get("kind")
-        educates = kind in (Organisation.Kind.EDUCATION_PROVIDER, Organisation.Kind.BOTH)
-        serves = kind in (Organisation.Kind.SERVICE_PROVIDER, Organisation.Kind.BOTH)
-        uses = data.get("uses_test_learner_numbers")
-        described = data.get("test_learner_number_use", "")
-        if educates and not data.get("learner_numbers_confirmed"):
-            self.add_error(
-                "learner_numbers_confirmed",
-                _(
-                    "An education provider must confirm that its users have personal credentials "
-                    "and a learner number."
-                ),
-            )
-        if kind and not serves and uses:
-            self.add_error(
-                "uses_test_learner_numbers",
-                _(
-                    "Only a service provider may use test learner numbers. Untick this and clear "
-                    "the description, or choose a kind that includes service provider."
-                ),
-            )
-        elif kind and not serves and described:
-            self.add_error(
-                "test_learner_number_use",
-                _(
-                    "Only a service provider may use test learner numbers. Clear this "
-                    "description, or choose a kind that includes service provider."
-                ),
-            )
-        elif uses and not described and "test_learner_number_use" not in self.errors:
-            self.add_error(
-                "test_learner_number_use",
-                _("Describe briefly how you will use test learner numbers."),
-            )
-        elif described and not uses:
-            self.add_error(
-                "uses_test_learner_numbers",
-                _("Tick this if you will use test learner numbers, or clear the description."),
-            )
+        declarations = Declarations(
+            learner_numbers_confirmed=data.get("learner_numbers_confirmed", False),
+            uses_test_learner_numbers=data.get("uses_test_learner_numbers", False),
+            test_learner_number_use=data.get("test_learner_number_use", ""),
+        )
+        for field, error in declaration_errors(data.get("kind"), declarations).items():
+            if field not in self.errors:
+                self.add_error(field, error)
         return data
 
 
@@ -252,40 +227,20 @@ class ContactForm(forms.Form):
 
 
 class BaseContactFormSet(forms.BaseFormSet):
-    def contacts(self) -> list[dict]:
-        """The filled-in rows, in the shape they are stored."""
-        fields = ("name", "email", "phone", "role", "language")
+    def contacts(self) -> list[ContactDetails]:
+        """The filled-in rows."""
         return [
-            {field: form.cleaned_data[field] for field in fields}
+            ContactDetails(**{f.name: form.cleaned_data[f.name] for f in fields(ContactDetails)})
             for form in self.forms
             if not form.is_blank
         ]
 
     def clean(self):
+        """The contact rules of `contact_errors`; the first one broken is shown."""
         if any(self.errors):
             return
-        contacts = self.contacts()
-        roles = {contact["role"] for contact in contacts}
-        missing = [ContactPerson.Role(role).label for role in REQUIRED_ROLES if role not in roles]
-        if missing:
-            raise ValidationError(
-                _(
-                    "Name at least one administrative and one technical contact. Missing: "
-                    "%(missing)s."
-                )
-                % {"missing": ", ".join(str(m) for m in missing)},
-                code="roles",
-            )
-        seen = set()
-        for contact in contacts:
-            key = (contact["email"], contact["role"])
-            if key in seen:
-                raise ValidationError(
-                    _("%(email)s is named twice in the same role. Remove one of them.")
-                    % {"email": contact["email"]},
-                    code="duplicate",
-                )
-            seen.add(key)
+        if errors := contact_errors(self.contacts()):
+            raise errors[0]
 
 
 ContactFormSet = forms.formset_factory(

@@ -7,6 +7,9 @@ written here after every `migrate` (and test database flush)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group, Permission
+from django.db import router
+
 REVIEWERS = "Reviewers"
 READ = [
     "organisation",
@@ -39,9 +42,6 @@ def reviewer_codenames() -> set[str]:
 
 def ensure_reviewers_group(sender, using="default", **kwargs) -> None:
     """post_migrate: the group exists with exactly the permissions above."""
-    from django.contrib.auth.models import Group, Permission
-    from django.db import router
-
     if not router.allow_migrate_model(using, Group):
         return
 

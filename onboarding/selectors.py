@@ -20,6 +20,7 @@ from onboarding.models import (
     Registration,
     TermsAcceptance,
     TermsVersion,
+    User,
 )
 
 
@@ -161,10 +162,20 @@ def registration_by_token(user, token) -> Registration | None:
 
 
 def registration_emails(registration: Registration) -> QuerySet[OutgoingEmail]:
-    """What a notification has sent: the receipt, the reviewers' notices, the decision (the
-    keys services/registrations.py gives them)."""
+    """What a notification has sent: the receipt, the reviewers' notices, the decision."""
+    return OutgoingEmail.objects.filter(registration=registration)
+
+
+def staff_to_notify() -> QuerySet[User]:
+    """Staff told of the portal's work (notifications to review, campaign summaries): the
+    active ones with an email address."""
+    return User.objects.filter(is_staff=True, is_active=True).exclude(email="").order_by("email")
+
+
+def terms_announcements(terms_version: TermsVersion) -> QuerySet[OutgoingEmail]:
+    """The emails that told members what changed in a version (`services.terms_publish`)."""
     return OutgoingEmail.objects.filter(
-        key__regex=rf"^(receipt|review|decision):{registration.pk}(:|$)"
+        kind=OutgoingEmail.Kind.TERMS_CHANGED, terms_version=terms_version
     )
 
 
@@ -236,6 +247,16 @@ def administrative_contacts_all() -> QuerySet[ContactPerson]:
 
 def administrative_contacts(organisation) -> QuerySet[ContactPerson]:
     return administrative_contacts_all().filter(organisation=organisation)
+
+
+def members_administrative_contacts() -> QuerySet[ContactPerson]:
+    """Who is told of what concerns every member: the members' administrative contacts."""
+    return (
+        administrative_contacts_all()
+        .filter(organisation__in=members_in_force())
+        .select_related("organisation")
+        .order_by("organisation__name_fi", "email")
+    )
 
 
 @dataclass(frozen=True)

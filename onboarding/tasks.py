@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from onboarding.models import OutgoingEmail
+from onboarding.services.campaigns import reminders_send_due
+from onboarding.services.import_uploads import import_uploads_delete_abandoned
 from onboarding.services.outgoing_emails import (
     outgoing_email_give_up,
     outgoing_email_send,
@@ -41,6 +43,10 @@ def send_stranded_emails() -> int:
 @shared_task
 def send_due_reminders() -> int:
     """Daily (Celery beat, 08:00 Helsinki time): what the open campaigns owe today."""
-    from onboarding.services.campaigns import reminders_send_due
-
     return len(reminders_send_due())
+
+
+@shared_task
+def delete_abandoned_import_uploads() -> int:
+    """Nightly (Celery beat, 03:30 Helsinki time): import files nobody confirmed within a day."""
+    return len(import_uploads_delete_abandoned())

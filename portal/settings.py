@@ -189,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),  # in CELERY_TIMEZONE, Europe/Helsinki
     },
     "send-stranded-emails": {"task": "onboarding.tasks.send_stranded_emails", "schedule": 600.0},
+    "delete-abandoned-import-uploads": {
+        "task": "onboarding.tasks.delete_abandoned_import_uploads",
+        "schedule": crontab(hour=3, minute=30),  # nightly; uploads older than a day go
+    },
 }
 
 # The domain.

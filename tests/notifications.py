@@ -4,10 +4,18 @@ the tests of submitting, reviewing, waiting and delivering."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from onboarding import services
 from onboarding.models import Registration, TermsVersion, User
+from onboarding.notification_data import (
+    AcceptanceDetails,
+    ContactDetails,
+    Declarations,
+    NotificationData,
+    OrganisationDetails,
+)
 from tests.factories import UserFactory
 
 OID = "1.2.246.562.10.74484103937"
@@ -21,58 +29,58 @@ def contact(
     name: str = "Riikka Rehtori",
     phone: str = "+358401234567",
     language: str = "fi",
-) -> dict[str, str]:
-    return {"name": name, "email": email, "phone": phone, "role": role, "language": language}
+) -> ContactDetails:
+    return ContactDetails(name=name, email=email, phone=phone, role=role, language=language)
 
 
 def notification_data(
     terms: TermsVersion | None,
     *,
     oid: str = OID,
-    contacts: list[dict[str, str]] | None = None,
+    contacts: list[ContactDetails] | None = None,
     declarations: dict[str, Any] | None = None,
+    language: str = "fi",
     **organisation: str,
-) -> dict[str, Any]:
-    """A valid notification in the shape the form stores it; `terms` None accepts nothing."""
-    return {
-        "organisation": {
-            "oid": oid,
-            "name_fi": "Lempäälän kunta",
-            "name_sv": "Lembois kommun",
-            "name_en": "Municipality of Lempäälä",
-            "business_id": "0150783-1",
-            "kind": "education_provider",
-            **organisation,
-        },
-        "contacts": contacts
-        if contacts is not None
-        else [
-            contact("riikka.rehtori@lempaala.fi", "administrative"),
-            contact("it@lempaala.fi", "technical", name="Teemu Tekninen", language="sv"),
-        ],
-        "declarations": {
-            "learner_numbers_confirmed": True,
-            "uses_test_learner_numbers": False,
-            "test_learner_number_use": "",
-            **(declarations or {}),
-        },
-        "acceptance": None
+) -> NotificationData:
+    """A valid notification as the form makes it; `terms` None accepts nothing, `language` is
+    that of the terms' text read."""
+    details = OrganisationDetails(
+        oid=oid,
+        name_fi="Lempäälän kunta",
+        name_sv="Lembois kommun",
+        name_en="Municipality of Lempäälä",
+        business_id="0150783-1",
+        kind="education_provider",
+    )
+    return NotificationData(
+        organisation=replace(details, **organisation),
+        contacts=tuple(
+            contacts
+            if contacts is not None
+            else [
+                contact("riikka.rehtori@lempaala.fi", "administrative"),
+                contact("it@lempaala.fi", "technical", name="Teemu Tekninen", language="sv"),
+            ]
+        ),
+        declarations=Declarations(learner_numbers_confirmed=True, **(declarations or {})),
+        acceptance=None
         if terms is None
-        else {
-            "terms_version": terms.version,
-            "content_sha256": terms.content_sha256,
-            "accepter_name": "Riikka Rehtori",
-            "accepter_title": "Sivistysjohtaja",
-            "authority_confirmed": True,
-        },
-    }
+        else AcceptanceDetails(
+            terms_version=terms.version,
+            content_sha256=terms.content_sha256,
+            accepter_name="Riikka Rehtori",
+            accepter_title="Sivistysjohtaja",
+            authority_confirmed=True,
+            language=language,
+        ),
+    )
 
 
 def submit(
     terms: TermsVersion | None,
     *,
     user: User | None = None,
-    data: dict[str, Any] | None = None,
+    data: NotificationData | None = None,
     token: uuid.UUID | None = None,
     content_sha256: str | None = None,
     language: str = "fi",

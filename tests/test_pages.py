@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -23,6 +25,19 @@ def test_the_start_page_speaks_finnish_by_default_and_swedish_and_english_on_req
     assert f'<html lang="{lang}">' in page
     assert f"<h1>{heading}</h1>" in page
     assert "mpass@oph.fi" in page
+
+
+@pytest.mark.parametrize(
+    ("prefix", "written"),
+    [("", "31.7.2025"), ("/sv", "31.7.2025"), ("/en", "the old agreements ended on 31 July 2025.")],
+)
+def test_the_start_page_says_when_the_old_agreements_ended_as_the_settings_say(
+    client, settings, prefix, written
+):
+    settings.LEGACY_CONTRACTS_END = date(2025, 7, 31)
+    page = client.get(f"{prefix}/").content.decode()
+    assert written in page
+    assert "2024" not in page
 
 
 def test_the_language_switcher_remembers_the_choice(client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -78,12 +79,30 @@ def test_development_needs_no_configuration_at_all():
 
 
 def test_every_variable_the_settings_read_is_documented_in_env_example():
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    source = (root / "portal" / "settings.py").read_text()
+    source = (ROOT / "portal" / "settings.py").read_text()
     read = set(re.findall(r'(?:env(?:\.\w+)?|required)\(\s*"([A-Z][A-Z0-9_]+)"', source))
-    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read, "the pattern finds the variables"
     assert sorted(read - documented) == []
+
+
+def required_by_the_settings() -> set[str]:
+    source = (ROOT / "portal" / "settings.py").read_text()
+    names = set(re.findall(r'required\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    assert "SECRET_KEY" in names, "the pattern finds them"
+    return names
+
+
+@pytest.mark.parametrize("document", ["README.md", "deploy/README.md"])
+def test_the_readmes_list_exactly_the_required_values(document):
+    text = " ".join((ROOT / document).read_text().split())
+    sentence = re.search(r"With `DEBUG=false` these are required: (.*?)\. ", text)
+    assert sentence, f"{document} has the sentence listing the required values"
+    listed = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", sentence.group(1)))
+    assert listed == required_by_the_settings()
+
+
+def test_env_example_marks_exactly_the_required_values():
+    text = (ROOT / ".env.example").read_text()
+    marked = set(re.findall(r"^# required\b.*\n([A-Z][A-Z0-9_]+)=", text, re.M))
+    assert marked == required_by_the_settings()

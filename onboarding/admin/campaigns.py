@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,7 +27,9 @@ from onboarding.models import (
     ContactPerson,
     TermsVersion,
 )
+from onboarding.models.campaigns import default_offsets, offsets_text
 from onboarding.services.campaigns import (
+    campaign_check_deadline,
     campaign_create,
     campaign_launch,
     campaign_targets_add,
@@ -44,10 +47,10 @@ LISTED = 200  # organisations named on the report page; the CSV has them all
 
 
 class OffsetsField(forms.CharField):
-    """Reminder days as staff type them: "60, 30, 14, 7, 1"."""
+    """Reminder days as staff type them (`offsets_text`): whole days, comma-separated."""
 
     def prepare_value(self, value):
-        return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+        return offsets_text(value) if isinstance(value, list) else value
 
     def to_python(self, value):
         try:
@@ -63,7 +66,7 @@ class OffsetsField(forms.CharField):
 
 class CampaignForm(forms.ModelForm):
     reminder_offsets = OffsetsField(
-        label=_("Reminders, days before the deadline"), initial="60, 30, 14, 7, 1"
+        label=_("Reminders, days before the deadline"), initial=default_offsets
     )
 
     class Meta:
@@ -77,8 +80,7 @@ class CampaignForm(forms.ModelForm):
 
     def clean_deadline(self):
         deadline = self.cleaned_data["deadline"]
-        if deadline <= timezone.localdate():
-            raise ValidationError(_("The deadline must be in the future."))
+        campaign_check_deadline(deadline)
         return deadline
 
     def _post_clean(self):
@@ -244,56 +246,55 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
             and request.user.has_perm("onboarding.view_contactperson")
         ):
             raise PermissionDenied
-        organisations = [t.organisation for t in selectors.campaign_unanswered_targets(campaign)]
-        contacts = (
-            ContactPerson.objects.filter(organisation__in=organisations, is_active=True)
-            .select_related("organisation")
-            .order_by("organisation__name_fi", "role", "email")
-        )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="campaign-{campaign.pk}-pending.csv"'
         )
         response.write("\ufeff")  # so that Excel reads UTF-8
         writer = csv.writer(response, delimiter=";")
-        writer.writerow(
-            [
-                "oid",
-                "name_fi",
-                "membership",
-                "contact_name",
-                "contact_email",
-                "contact_role",
-                "contact_phone",
-                "contact_language",
-            ]
-        )
-        listed = set()
-        for contact in contacts:
-            organisation = contact.organisation
-            listed.add(organisation.pk)
-            writer.writerow(
-                spreadsheet_safe(
-                    [
-                        organisation.oid,
-                        organisation.name_fi,
-                        organisation.membership,
-                        contact.name,
-                        contact.email,
-                        contact.role,
-                        str(contact.phone or ""),
-                        contact.language,
-                    ]
-                )
-            )
-        for organisation in organisations:
-            if organisation.pk not in listed:
-                writer.writerow(
-                    spreadsheet_safe(
-                        [organisation.oid, organisation.name_fi, organisation.membership] + [""] * 5
-                    )
-                )
+        writer.writerow(PENDING_COLUMNS)
+        writer.writerows(spreadsheet_safe(row) for row in pending_rows(campaign))
         return response
+
+
+PENDING_COLUMNS = [
+    "oid",
+    "name_fi",
+    "membership",
+    "contact_name",
+    "contact_email",
+    "contact_role",
+    "contact_phone",
+    "contact_language",
+]
+
+
+def pending_rows(campaign: AcceptanceCampaign) -> Iterator[list[str]]:
+    """The rows of the pending list: each active contact of each organisation that has not
+    accepted, and an organisation without any contact on a row of its own."""
+    organisations = [t.organisation for t in selectors.campaign_unanswered_targets(campaign)]
+    contacts = (
+        ContactPerson.objects.filter(organisation__in=organisations, is_active=True)
+        .select_related("organisation")
+        .order_by("organisation__name_fi", "role", "email")
+    )
+    listed = set()
+    for contact in contacts:
+        organisation = contact.organisation
+        listed.add(organisation.pk)
+        yield [
+            organisation.oid,
+            organisation.name_fi,
+            organisation.membership,
+            contact.name,
+            contact.email,
+            contact.role,
+            str(contact.phone or ""),
+            contact.language,
+        ]
+    for organisation in organisations:
+        if organisation.pk not in listed:
+            yield [organisation.oid, organisation.name_fi, organisation.membership] + [""] * 5
 
 
 class CampaignFilter(admin.SimpleListFilter):

@@ -227,24 +227,10 @@ class TermsVersionAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _after_publishing(self, request, terms_version):
-        """A version that needs re-acceptance offers a campaign; others are only announced."""
-        if terms_version.requires_reacceptance:
-            url = reverse("admin:onboarding_acceptancecampaign_add")
-            query = urlencode({"terms_version": terms_version.pk, "audience": "members"})
-            self.message_user(
-                request,
-                format_html(
-                    '{} <a href="{}?{}">{}</a>',
-                    _("Version %(version)s asks every member to accept it again.")
-                    % {"version": terms_version.version},
-                    url,
-                    query,
-                    _("Start an acceptance campaign"),
-                ),
-                messages.WARNING,
-            )
-        else:
-            count = services.terms_announce_changes(terms_version=terms_version)
+        """What publishing did (`services.terms_publish` decides): members were told of the
+        change, or a version that needs acceptance waits for a campaign, which is offered."""
+        if services.terms_announced_when_published(terms_version):
+            count = selectors.terms_announcements(terms_version).count()
             self.message_user(
                 request,
                 ngettext(
@@ -255,20 +241,35 @@ class TermsVersionAdmin(admin.ModelAdmin):
                 % {"count": count},
                 messages.INFO,
             )
+            return
+        url = reverse("admin:onboarding_acceptancecampaign_add")
+        query = urlencode({"terms_version": terms_version.pk, "audience": "members"})
+        self.message_user(
+            request,
+            format_html(
+                '{} <a href="{}?{}">{}</a>',
+                _("Version %(version)s asks every member to accept it again.")
+                % {"version": terms_version.version},
+                url,
+                query,
+                _("Start an acceptance campaign"),
+            ),
+            messages.WARNING,
+        )
 
     @admin.action(description=_("Publish the selected drafts"), permissions=["change"])
     def publish(self, request, queryset):
         published = 0
         for terms_version in queryset.filter(published_at__isnull=True):
             try:
-                services.terms_publish(terms_version=terms_version)
+                published_version = services.terms_publish(terms_version=terms_version)
             except ValidationError as error:
                 self.message_user(
                     request, f"{terms_version.version}: {' '.join(error.messages)}", messages.ERROR
                 )
             else:
                 published += 1
-                self._after_publishing(request, terms_version)
+                self._after_publishing(request, published_version)
         if published:
             self.message_user(
                 request,

@@ -2,8 +2,9 @@
 
 The uploaded file waits in the media storage (its name in the session) between the preview
 and the confirmation, under a random token that the confirmation form carries; the
-confirmation checks the file again and imports it in one transaction. Staff need the
-permission to add organisations.
+confirmation checks the file again and imports it in one transaction. A file nobody confirms
+is deleted after a day (services.import_uploads). Staff need the permission to add
+organisations.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import PurePath
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -32,6 +31,7 @@ from onboarding.legacy_import import (
     ParsedFile,
     parse_legacy_members,
 )
+from onboarding.services.import_uploads import import_upload_save, import_upload_take
 from onboarding.services.legacy_members import ImportResult, legacy_members_import
 
 MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -99,8 +99,7 @@ class LegacyImportAdminMixin:
                 # The preview says, per running campaign, whom the file would add to it.
                 running = [c.pk for c in selectors.campaigns_taking_late_targets()]
                 result = legacy_members_import(rows=parsed.rows, dry_run=True, campaign_ids=running)
-                token = secrets.token_urlsafe(16)
-                path = default_storage.save(f"imports/{token}.upload", ContentFile(data))
+                token, path = import_upload_save(data=data)
                 request.session[SESSION_KEY] = {"token": token, "name": upload.name, "path": path}
             return self._preview(request, upload.name, parsed, result, token)
         context = {
@@ -123,10 +122,8 @@ class LegacyImportAdminMixin:
             )
             return redirect(self._import_url())
         try:
-            with default_storage.open(pending["path"], "rb") as stored:
-                data = stored.read()
-            default_storage.delete(pending["path"])
-        except (KeyError, OSError):
+            data = import_upload_take(name=pending["path"])
+        except (KeyError, OSError):  # deleted as abandoned after a day, or storage trouble
             request.session.pop(SESSION_KEY, None)
             messages.error(request, _("The uploaded file was lost: upload it again."))
             return redirect(self._import_url())

@@ -100,7 +100,6 @@ class RegistrationAdmin(HistoryAdmin):
             "opts": self.model._meta,
             "original": registration,
             "registration": registration,
-            "data": registration.data,
             "rows": rows,
             "contacts": contacts,
             "decision_form": form,
@@ -141,7 +140,16 @@ class PendingRegistrationAdmin(RegistrationAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["subject", "to", "language", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", "language"]
+    list_display = [
+        "subject",
+        "to",
+        "kind",
+        "language",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["kind", "status", "language"]
     search_fields = ["to", "subject", "key"]
     readonly_fields = [f.name for f in OutgoingEmail._meta.fields]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -15,6 +16,11 @@ DEFAULT_REMINDER_OFFSETS = [60, 30, 14, 7, 1]
 
 def default_offsets() -> list[int]:
     return list(DEFAULT_REMINDER_OFFSETS)
+
+
+def offsets_text(offsets: list[int]) -> str:
+    """Reminder days as staff read and type them: "60, 30, 14, 7, 1"."""
+    return ", ".join(str(days) for days in offsets)
 
 
 class CampaignAudience(models.TextChoices):
@@ -37,7 +43,9 @@ class AcceptanceCampaign(models.Model):
     reminder_offsets = models.JSONField(
         _("reminders, days before the deadline"),
         default=default_offsets,
-        help_text=_("For example 60, 30, 14, 7, 1."),
+        help_text=format_lazy(
+            _("For example {days}."), days=offsets_text(DEFAULT_REMINDER_OFFSETS)
+        ),
     )
     audience = models.CharField(_("audience"), max_length=16, choices=CampaignAudience.choices)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

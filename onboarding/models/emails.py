@@ -4,12 +4,40 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class EmailKind(models.TextChoices):
+    """What an email tells; `onboarding.emails` has one function per kind."""
+
+    RECEIPT = "receipt", _("Receipt of a notification")
+    TO_REVIEW = "to_review", _("Notification to review")
+    DECISION = "decision", _("Decision on a notification")
+    CAMPAIGN_INVITATION = "campaign_invitation", _("Campaign invitation")
+    CAMPAIGN_REMINDER = "campaign_reminder", _("Campaign reminder")
+    CAMPAIGN_LAPSED = "campaign_lapsed", _("Campaign lapse notice")
+    CAMPAIGN_SUMMARY = "campaign_summary", _("Campaign summary")
+    TERMS_CHANGED = "terms_changed", _("Terms of use changed")
+
+
+def _cause(model: str, verbose_name: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        f"onboarding.{model}",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=verbose_name,
+    )
+
+
 class OutgoingEmail(models.Model):
     """An email written in the same transaction as the event it tells of, then sent once.
 
-    `key` names the event and recipient (e.g. "receipt:42:alice@example.fi"): the same event
-    never queues the same message twice, and the sending task skips a message already sent.
+    `kind` says what it tells and the links (`registration`, `campaign`, `terms_version`,
+    `organisation`) what caused it. `key` is built from those and the recipient
+    (`onboarding.emails`): the same event never queues the same message twice, and the sending
+    task skips a message already sent.
     """
+
+    Kind = EmailKind
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -17,6 +45,11 @@ class OutgoingEmail(models.Model):
         FAILED = "failed", _("Failed")
 
     key = models.CharField(_("key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=EmailKind.choices)
+    registration = _cause("Registration", _("notification"))
+    campaign = _cause("AcceptanceCampaign", _("acceptance campaign"))
+    terms_version = _cause("TermsVersion", _("terms of use version"))
+    organisation = _cause("Organisation", _("organisation"))
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=2)
     subject = models.CharField(_("subject"), max_length=300)
@@ -30,6 +63,9 @@ class OutgoingEmail(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+
+    # What caused an email, in the order its key names them.
+    CAUSES = ("registration", "campaign", "terms_version", "organisation")
 
     class Meta:
         verbose_name = _("email")

@@ -28,6 +28,16 @@ class OrganisationKind(models.TextChoices):
     SERVICE_PROVIDER = "service_provider", _("Service provider")
     BOTH = "both", _("Education provider and service provider")
 
+    @property
+    def educates(self) -> bool:
+        """An education provider: its users must have personal credentials and learner numbers."""
+        return self in (OrganisationKind.EDUCATION_PROVIDER, OrganisationKind.BOTH)
+
+    @property
+    def serves(self) -> bool:
+        """A service provider: only it may use test learner numbers."""
+        return self in (OrganisationKind.SERVICE_PROVIDER, OrganisationKind.BOTH)
+
 
 class Membership(models.TextChoices):
     NONE = "none", _("Not a member")
@@ -115,11 +125,11 @@ class Organisation(models.Model):
 
     @property
     def is_education_provider(self) -> bool:
-        return self.kind in (self.Kind.EDUCATION_PROVIDER, self.Kind.BOTH)
+        return self.kind in self.Kind.values and self.Kind(self.kind).educates
 
     @property
     def is_service_provider(self) -> bool:
-        return self.kind in (self.Kind.SERVICE_PROVIDER, self.Kind.BOTH)
+        return self.kind in self.Kind.values and self.Kind(self.kind).serves
 
     @property
     def may_use_test_learner_numbers(self) -> bool:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import cached_property
+
 import pgtrigger
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -11,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from onboarding.identifiers import MAX_OID_LENGTH
 from onboarding.models.organisations import Language, Organisation
 from onboarding.models.terms import TermsVersion
+from onboarding.notification_data import NotificationData
 
 
 class RegistrationStatus(models.TextChoices):
@@ -154,11 +157,17 @@ class Registration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation_name} ({self.oid}), {self.submitted_at:%Y-%m-%d}"
+        submitted_on = timezone.localdate(self.submitted_at)  # the day in Helsinki, not UTC
+        return f"{self.organisation_name} ({self.oid}), {submitted_on:%Y-%m-%d}"
+
+    @cached_property
+    def submitted(self) -> NotificationData:
+        """What was submitted, typed; `data` is kept as it was and never changes."""
+        return NotificationData.from_json(self.data, language=self.language)
 
     @property
     def organisation_name(self) -> str:
-        return self.data.get("organisation", {}).get("name_fi", "")
+        return self.submitted.organisation.name_fi
 
     @property
     def is_pending(self) -> bool:

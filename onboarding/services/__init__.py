@@ -5,25 +5,27 @@ from onboarding.services.registrations import (
     NotificationAlreadyWaiting,
     RegistrationAlreadyDecided,
     RequestMeta,
+    TermsChanged,
     registration_approve,
     registration_reject,
     registration_request_changes,
     registration_submit,
     registration_withdraw,
 )
-from onboarding.services.terms import terms_announce_changes, terms_publish
+from onboarding.services.terms import terms_announced_when_published, terms_publish
 
 __all__ = [
     "AcceptanceEvidence",
     "NotificationAlreadyWaiting",
     "RegistrationAlreadyDecided",
     "RequestMeta",
+    "TermsChanged",
     "acceptance_record",
     "registration_approve",
     "registration_reject",
     "registration_request_changes",
     "registration_submit",
     "registration_withdraw",
-    "terms_announce_changes",
+    "terms_announced_when_published",
     "terms_publish",
 ]

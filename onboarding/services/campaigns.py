@@ -7,7 +7,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -16,8 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from onboarding import selectors
-from onboarding.emails import queue_email
+from onboarding import emails, selectors
 from onboarding.invitations import invitation_url
 from onboarding.models import (
     AcceptanceCampaign,
@@ -57,8 +55,7 @@ def campaign_validate(campaign: AcceptanceCampaign) -> None:
     """The rules of a campaign not yet launched; a ValidationError says what is wrong."""
     if not campaign.terms_version.is_published:
         raise ValidationError(_("Only a published terms version can be asked for."))
-    if campaign.deadline <= timezone.localdate():
-        raise ValidationError(_("The deadline must be in the future."))
+    campaign_check_deadline(campaign.deadline)
     if not campaign.reminder_offsets:
         raise ValidationError(_("Give at least one reminder day."))
     if any(not 1 <= o <= MAX_OFFSET_DAYS for o in campaign.reminder_offsets):
@@ -67,6 +64,12 @@ def campaign_validate(campaign: AcceptanceCampaign) -> None:
         )
     campaign.full_clean()
     _check_no_overlap(campaign, selectors.campaign_candidates(campaign))
+
+
+def campaign_check_deadline(deadline: date, *, today: date | None = None) -> None:
+    """A campaign's deadline is ahead of `today` (today): there is time left to answer."""
+    if deadline <= (today or timezone.localdate()):
+        raise ValidationError(_("The deadline must be in the future."), code="deadline_passed")
 
 
 def campaign_start(
@@ -297,8 +300,7 @@ def _late_candidates(
 
 
 def _check_launchable(campaign: AcceptanceCampaign, today: date) -> None:
-    if campaign.deadline <= today:
-        raise ValidationError(_("The deadline must be in the future."))
+    campaign_check_deadline(campaign.deadline, today=today)
     if campaign.terms_version != selectors.current_terms(on=today):
         raise ValidationError(
             _(
@@ -358,10 +360,7 @@ def reminders_send_due(*, today: date | None = None, dry_run: bool = False) -> l
     today = today or timezone.localdate()
     planned: list[PlannedMessage] = []
     failures: dict[int, Exception] = {}
-    campaigns = AcceptanceCampaign.objects.filter(
-        launched_at__isnull=False, lapsed_at__isnull=True
-    ).select_related("terms_version")
-    for campaign in campaigns:
+    for campaign in selectors.campaigns_running().select_related("terms_version"):
         try:
             planned += _campaign_due(campaign, today, dry_run)
         except Exception as error:
@@ -454,24 +453,19 @@ def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessag
     )
     for contact in _unsent(campaign, organisation, step):
         recipient = contact.email.lower()
-        email = queue_email(
-            key=f"campaign:{campaign.pk}:{organisation.pk}:{step}:{recipient}",
-            to=recipient,
-            language=contact.language,
-            template=_TEMPLATES.get(step, "campaign_reminder"),
-            context={
-                "campaign": campaign,
-                "organisation": organisation,
-                "contact": contact,
-                "days_left": (campaign.deadline - today).days,
-                "earlier_acceptance": earlier,
-                "link": invitation_url(
-                    organisation_id=organisation.pk,
-                    campaign_id=campaign.pk,
-                    email=recipient,
-                    language=contact.language,
-                ),
-            },
+        email = emails.campaign_message(
+            campaign=campaign,
+            organisation=organisation,
+            step=step,
+            contact=contact,
+            link=invitation_url(
+                organisation_id=organisation.pk,
+                campaign_id=campaign.pk,
+                email=recipient,
+                language=contact.language,
+            ),
+            today=today,
+            earlier_acceptance=earlier,
         )
         CampaignMessage.objects.create(
             campaign=campaign,
@@ -498,66 +492,57 @@ def _earlier_acceptance(campaign, organisation) -> TermsAcceptance | None:
     )
 
 
-_TEMPLATES = {
-    CampaignMessage.INVITATION: "campaign_invitation",
-    CampaignMessage.LAPSED: "campaign_lapsed",
-}
-
-
 def campaign_lapse(
     *, campaign_id: int, today: date | None = None, dry_run: bool = False
 ) -> list[PlannedMessage]:
     """The day after the deadline: targets without an acceptance become lapsed, their contacts
-    get one notice, and staff one summary. A lapsed organisation can still accept later."""
+    get one notice, and staff one summary. A lapsed organisation can still accept later.
+
+    Each target lapses in a transaction of its own, and the campaign closes (with the summary)
+    in the last: a run cut short is finished by the next one."""
     today = today or timezone.localdate()
     campaign = AcceptanceCampaign.objects.select_related("terms_version").get(pk=campaign_id)
     if today <= campaign.deadline or campaign.lapsed_at is not None:
         return []
     planned: list[PlannedMessage] = []
     for target in selectors.campaign_pending_targets(campaign):
-        organisation = target.organisation
         if dry_run:
-            planned += _plan_or_send(campaign, organisation, CampaignMessage.LAPSED, True, today)
-            continue
-        with transaction.atomic():
-            locked, organisation = _lock_target(campaign, organisation)
-            if locked.lapsed_at is not None or selectors.has_accepted(organisation, campaign):
-                continue
-            locked.lapsed_at = timezone.now()
-            locked.save(update_fields=["lapsed_at"])
-            organisation.membership = Organisation.Membership.LAPSED
-            organisation.save(update_fields=["membership", "updated_at"])
-            planned += _write_step(campaign, organisation, CampaignMessage.LAPSED, today)
-    if dry_run:
-        return planned
-    with transaction.atomic():
-        locked = AcceptanceCampaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.lapsed_at is None:
-            locked.lapsed_at = timezone.now()
-            locked.save(update_fields=["lapsed_at"])
-            # Every target lapsed by this run or an earlier one cut short, and still lapsed.
-            lapsed = CampaignTarget.objects.filter(campaign=campaign, lapsed_at__isnull=False)
-            lapsed_names = list(
-                lapsed.exclude(
-                    organisation__in=selectors.accepted_organisations(campaign)
-                ).values_list("organisation__name_fi", flat=True)
+            planned += _plan_or_send(
+                campaign, target.organisation, CampaignMessage.LAPSED, True, today
             )
-            _queue_staff_summary(locked, lapsed_names)
+        else:
+            planned += _lapse_target(campaign, target.organisation, today)
+    if not dry_run:
+        _close(campaign)
     return planned
 
 
-def _queue_staff_summary(campaign, lapsed_names: list[str]) -> None:
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
-    report = selectors.campaign_report(campaign)
-    for user in staff:
-        queue_email(
-            key=f"campaign-summary:{campaign.pk}:{user.email.lower()}",
-            to=user.email,
-            language="fi",
-            template="campaign_summary",
-            context={
-                "campaign": campaign,
-                "lapsed": sorted(lapsed_names),
-                "report": report,
-            },
+@transaction.atomic
+def _lapse_target(campaign, organisation, today: date) -> list[PlannedMessage]:
+    """A target that has still not accepted lapses, and its contacts are told."""
+    locked, organisation = _lock_target(campaign, organisation)
+    if locked.lapsed_at is not None or selectors.has_accepted(organisation, campaign):
+        return []
+    locked.lapsed_at = timezone.now()
+    locked.save(update_fields=["lapsed_at"])
+    organisation.membership = Organisation.Membership.LAPSED
+    organisation.save(update_fields=["membership", "updated_at"])
+    return _write_step(campaign, organisation, CampaignMessage.LAPSED, today)
+
+
+@transaction.atomic
+def _close(campaign) -> None:
+    """The campaign has lapsed, and staff get its summary: once."""
+    locked = AcceptanceCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.lapsed_at is not None:
+        return
+    locked.lapsed_at = timezone.now()
+    locked.save(update_fields=["lapsed_at"])
+    # Every target lapsed by this run or an earlier one cut short, and still lapsed.
+    lapsed = CampaignTarget.objects.filter(campaign=campaign, lapsed_at__isnull=False)
+    lapsed_names = list(
+        lapsed.exclude(organisation__in=selectors.accepted_organisations(campaign)).values_list(
+            "organisation__name_fi", flat=True
         )
+    )
+    emails.campaign_summary(locked, lapsed_names)

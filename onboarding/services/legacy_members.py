@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -142,35 +142,10 @@ def legacy_members_import(
     """
     members = _by_organisation(rows)
     today = timezone.localdate()
-    campaigns = list(
-        AcceptanceCampaign.objects.select_related("terms_version").filter(pk__in=campaign_ids)
-    )
-    missing = sorted(set(campaign_ids) - {campaign.pk for campaign in campaigns})
-    if missing:
-        raise ValidationError(
-            _("There is no campaign %(number)s.") % {"number": ", ".join(map(str, missing))}
-        )
-    for campaign in campaigns:
-        campaign_check_takes_late_targets(campaign, today)
+    campaigns = _campaigns_taking_late_targets(campaign_ids, today)
     added: list[LateTargets] = []
     with transaction.atomic():
-        now = timezone.now()
-        existing = {
-            organisation.oid: organisation
-            for organisation in Organisation.objects.select_for_update().filter(
-                oid__in=list(members)
-            )
-        }
-        organisations = _organisation_changes(members, existing)
-        _save(Organisation, organisations, now)
-
-        by_oid = {organisation.oid: organisation for organisation in organisations.new}
-        by_oid.update(existing)
-        contracts = _contract_changes(members, by_oid, existing)
-        _save(LegacyContract, contracts, now)
-        contacts = _contact_changes(members, by_oid, existing)
-        _save(ContactPerson, contacts, now)
-
+        organisations, contracts, contacts = _write_members(members)
         if dry_run:
             added = [
                 campaign_targets_add(campaign_id=c.pk, oids=members, today=today, dry_run=True)
@@ -189,6 +164,45 @@ def legacy_members_import(
         dry_run=dry_run,
         campaigns=tuple(added),
     )
+
+
+def _campaigns_taking_late_targets(
+    campaign_ids: Sequence[int], today: date
+) -> list[AcceptanceCampaign]:
+    """The campaigns named, each able to take the file's organisations; else a ValidationError
+    before anything is written."""
+    campaigns = list(
+        AcceptanceCampaign.objects.select_related("terms_version").filter(pk__in=campaign_ids)
+    )
+    missing = sorted(set(campaign_ids) - {campaign.pk for campaign in campaigns})
+    if missing:
+        raise ValidationError(
+            _("There is no campaign %(number)s.") % {"number": ", ".join(map(str, missing))}
+        )
+    for campaign in campaigns:
+        campaign_check_takes_late_targets(campaign, today)
+    return campaigns
+
+
+def _write_members(
+    members: dict[str, list[LegacyMemberRow]],
+) -> tuple[_Changes, _Changes, _Changes]:
+    """Organisations, then their contracts and contacts, as the file has them: the changes made
+    to each (in the caller's transaction)."""
+    now = timezone.now()
+    existing = {
+        organisation.oid: organisation
+        for organisation in Organisation.objects.select_for_update().filter(oid__in=list(members))
+    }
+    organisations = _organisation_changes(members, existing)
+    _save(Organisation, organisations, now)
+    by_oid = {organisation.oid: organisation for organisation in organisations.new}
+    by_oid.update(existing)
+    contracts = _contract_changes(members, by_oid, existing)
+    _save(LegacyContract, contracts, now)
+    contacts = _contact_changes(members, by_oid, existing)
+    _save(ContactPerson, contacts, now)
+    return organisations, contracts, contacts
 
 
 def _by_organisation(rows: Sequence[LegacyMemberRow]) -> dict[str, list[LegacyMemberRow]]:

@@ -3,19 +3,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from onboarding import selectors
-from onboarding.emails import queue_email
+from onboarding import emails, selectors
+from onboarding.comparison import CONTACT_FIELDS, ContactChange, ContactState, contact_changes
 from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
 from onboarding.models.registrations import ALREADY_WAITING
+from onboarding.notification_data import NotificationData
 from onboarding.services.acceptances import AcceptanceEvidence, acceptance_record
 
-ORGANISATION_FIELDS = ("name_fi", "name_sv", "name_en", "business_id", "kind")
+TERMS_CHANGED = gettext_lazy(
+    "The terms of use changed while you filled in the form. Read the current version and "
+    "accept it again."
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,13 @@ class RegistrationAlreadyDecided(ValidationError):
     pass
 
 
+class TermsChanged(ValidationError):
+    """The terms the person read are no longer the ones in force: never accept unseen."""
+
+    def __init__(self):
+        super().__init__(TERMS_CHANGED, code="terms_changed")
+
+
 class NotificationAlreadyWaiting(ValidationError):
     """Another notification of the organisation waits for review or correction; `waiting` is
     that notification (for who may see it), or None when it is not known yet."""
@@ -48,12 +59,15 @@ def registration_submit(
     *,
     user,
     token: uuid.UUID,
-    data: dict,
+    data: NotificationData,
     terms_version: TermsVersion | None,
     content_sha256: str,
     meta: RequestMeta,
 ) -> tuple[Registration, bool]:
     """Keep a notification exactly as submitted; (registration, created).
+
+    The notification keeps the rules of `NotificationData.validate` and accepts either no terms
+    or the version in force, with its published text (TermsChanged otherwise).
 
     The same submission token always gives the same registration: a double click, the back
     button or a replay creates nothing new and sends nothing again.
@@ -67,45 +81,55 @@ def registration_submit(
         if existing.submitted_by_id != user.pk:
             raise PermissionDenied
         return existing, False
-    if terms_version is not None and (
-        content_sha256 != terms_version.content_sha256 or terms_version != selectors.current_terms()
-    ):
-        raise ValidationError(
-            _(
-                "The terms of use changed while you filled in the form. Read the current version "
-                "and accept it again."
-            )
-        )
-    oid = data["organisation"]["oid"]
-    corrected = _replace_for_correction(oid, user)
-    try:
-        # A savepoint: a notification of the same OID committed meanwhile meets ours on the
-        # constraint, and the person is told, not shown a server error.
-        with transaction.atomic():
-            registration, created = Registration.objects.get_or_create(
-                submission_token=token,
-                defaults={
-                    "organisation": Organisation.objects.filter(oid=oid).first(),
-                    "oid": oid,
-                    "data": data,
-                    "terms_version": terms_version,
-                    "content_sha256": content_sha256 if terms_version else "",
-                    "submitted_by": user,
-                    "ip_address": meta.ip_address,
-                    "user_agent": meta.user_agent[:1000],
-                    "language": meta.language,
-                    "corrects": corrected,
-                },
-            )
-    except IntegrityError as error:
-        if _constraint_of(error) != WAITING_CONSTRAINT:
-            raise
-        raise NotificationAlreadyWaiting(selectors.waiting_registration(oid)) from error
+    _check_terms_current(terms_version, content_sha256)
+    if (terms_version is None) != (data.acceptance is None):
+        raise ValueError("A notification accepts terms exactly when it names their version.")
+    data.validate()
+    oid = data.organisation.oid
+    registration, created = _insert_once(
+        token,
+        {
+            "organisation": Organisation.objects.filter(oid=oid).first(),
+            "oid": oid,
+            "data": data.to_json(),
+            "terms_version": terms_version,
+            "content_sha256": content_sha256 if terms_version else "",
+            "submitted_by": user,
+            "ip_address": meta.ip_address,
+            "user_agent": meta.user_agent[:1000],
+            "language": meta.language,
+            "corrects": _replace_for_correction(oid, user),
+        },
+    )
     if not created and registration.submitted_by_id != user.pk:
         raise PermissionDenied
     if created:
         _queue_submission_emails(registration)
     return registration, created
+
+
+def _insert_once(token: uuid.UUID, values: dict) -> tuple[Registration, bool]:
+    """The registration of `token`, inserted with `values` unless it exists; another waiting
+    notification of the OID is NotificationAlreadyWaiting."""
+    try:
+        # A savepoint: a notification of the same OID committed meanwhile meets ours on the
+        # constraint, and the person is told, not shown a server error.
+        with transaction.atomic():
+            return Registration.objects.get_or_create(submission_token=token, defaults=values)
+    except IntegrityError as error:
+        if _constraint_of(error) != WAITING_CONSTRAINT:
+            raise
+        waiting = selectors.waiting_registration(values["oid"])
+        raise NotificationAlreadyWaiting(waiting) from error
+
+
+def _check_terms_current(terms_version: TermsVersion | None, content_sha256: str) -> None:
+    """TermsChanged unless the terms accepted, if any, are the version in force with the text
+    that was shown."""
+    if terms_version is not None and (
+        content_sha256 != terms_version.content_sha256 or terms_version != selectors.current_terms()
+    ):
+        raise TermsChanged()
 
 
 def _replace_for_correction(oid: str, user) -> Registration | None:
@@ -132,23 +156,8 @@ def _constraint_of(error: IntegrityError) -> str | None:
 
 
 def _queue_submission_emails(registration: Registration) -> None:
-    context = {"registration": registration, "data": registration.data}
-    queue_email(
-        key=f"receipt:{registration.pk}",
-        to=registration.submitted_by.email,
-        language=registration.language,
-        template="registration_receipt",
-        context=context,
-    )
-    reviewers = get_user_model().objects.filter(is_staff=True, is_active=True)
-    for reviewer in reviewers.exclude(email=""):
-        queue_email(
-            key=f"review:{registration.pk}:{reviewer.email}",
-            to=reviewer.email,
-            language="fi",
-            template="registration_to_review",
-            context=context,
-        )
+    emails.registration_receipt(registration)
+    emails.registration_to_review(registration)
 
 
 def _lock_pending(registration_id: int) -> Registration:
@@ -176,86 +185,90 @@ def registration_approve(*, registration_id: int, reviewer) -> Registration:
     """Approve a notification: the organisation and its contacts become what was submitted,
     and the acceptance of the terms is recorded as of the submission, with its evidence.
 
+    The contacts change exactly as the review page showed (`comparison.contact_changes`).
     The registration row is locked: of two reviewers approving at once, one approves and the
     other is told it was already decided, so one acceptance and one email result.
     """
     registration = _lock_pending(registration_id)
-    submitted = registration.data["organisation"]
-    # get_or_create first, then lock: an organisation created meanwhile (an import) is met on
-    # the unique OID instead of inserted twice. No newer notification of the OID can have been
-    # approved: one notification of an organisation waits at a time.
-    created_organisation, _created = Organisation.objects.get_or_create(
-        oid=registration.oid,
-        defaults={field: submitted.get(field, "") or "" for field in ORGANISATION_FIELDS},
-    )
-    organisation = Organisation.objects.select_for_update().get(pk=created_organisation.pk)
-    for field in ORGANISATION_FIELDS:
-        setattr(organisation, field, submitted.get(field, "") or "")
-    declarations = registration.data.get("declarations", {})
-    if declarations.get("uses_test_learner_numbers"):
-        organisation.test_learner_number_use = declarations.get("test_learner_number_use", "")
-        organisation.test_learner_numbers_notified_at = registration.submitted_at
-    else:
-        organisation.test_learner_number_use = ""
-        organisation.test_learner_numbers_notified_at = None
-    organisation._history_user = reviewer
-    organisation.full_clean(validate_unique=False)
-    organisation.save()
-    _sync_contacts(organisation, registration.data.get("contacts", []), reviewer)
-
+    organisation = _organisation_as_submitted(registration, reviewer)
+    changes = contact_changes(organisation, registration.submitted.contacts)
+    _apply_contact_changes(organisation, changes, reviewer)
     if registration.accepts_terms and selectors.acceptance_due(
         organisation, registration.terms_version
     ):
-        acceptance = registration.data["acceptance"]
-        acceptance_record(
-            organisation=organisation,
-            terms_version=registration.terms_version,
-            user=registration.submitted_by,
-            evidence=AcceptanceEvidence(
-                accepter_name=acceptance["accepter_name"],
-                accepter_title=acceptance["accepter_title"],
-                authority_confirmed=acceptance["authority_confirmed"],
-                accepted_at=registration.submitted_at,
-                language=acceptance.get("language", registration.language),
-                content_sha256=registration.content_sha256,
-                ip_address=registration.ip_address,
-                user_agent=registration.user_agent,
-                registration=registration,
-            ),
-        )
+        _record_acceptance(registration, organisation)
     registration.organisation = organisation
     _decide(registration, status=Registration.Status.APPROVED, reviewer=reviewer)
     _queue_decision_emails(registration, template="registration_approved")
     return registration
 
 
-def _sync_contacts(organisation: Organisation, submitted: list[dict], reviewer) -> None:
-    """Make the active contacts those submitted: update matches, add new, retire the rest."""
-    current = {
-        (contact.email.lower(), contact.role): contact
-        for contact in organisation.contacts.filter(is_active=True)
-    }
-    for values in submitted:
-        key = (values["email"].lower(), values["role"])
-        contact = current.pop(key, None) or ContactPerson(
-            organisation=organisation, email=values["email"], role=values["role"]
+def _organisation_as_submitted(registration: Registration, reviewer) -> Organisation:
+    """The organisation of the OID, created or locked and updated, with the details and the
+    use of test learner numbers submitted."""
+    submitted = registration.submitted
+    # get_or_create first, then lock: an organisation created meanwhile (an import) is met on
+    # the unique OID instead of inserted twice. No newer notification of the OID can have been
+    # approved: one notification of an organisation waits at a time.
+    created, _created = Organisation.objects.get_or_create(
+        oid=registration.oid, defaults=submitted.organisation.values()
+    )
+    organisation = Organisation.objects.select_for_update().get(pk=created.pk)
+    for field, value in submitted.organisation.values().items():
+        setattr(organisation, field, value)
+    declarations = submitted.declarations
+    organisation.test_learner_number_use = declarations.notified_use
+    organisation.test_learner_numbers_notified_at = (
+        registration.submitted_at if declarations.uses_test_learner_numbers else None
+    )
+    organisation._history_user = reviewer
+    organisation.full_clean(validate_unique=False)
+    organisation.save()
+    return organisation
+
+
+def _apply_contact_changes(
+    organisation: Organisation, changes: list[ContactChange], reviewer
+) -> None:
+    """Add, change and retire contacts as `changes` say; those the same stay untouched."""
+    for change in changes:
+        if change.state == ContactState.SAME:
+            continue
+        submitted = change.contact
+        contact = change.current or ContactPerson(
+            organisation=organisation, email=submitted.email, role=submitted.role
         )
-        changed = [
-            f
-            for f in ("name", "phone", "language")
-            if str(getattr(contact, f) or "") != (values.get(f) or "")
-        ]
-        if contact.pk is None or changed:
-            contact.name = values["name"]
-            contact.phone = values.get("phone") or ""
-            contact.language = values["language"]
-            contact._history_user = reviewer
-            contact.full_clean(validate_constraints=False)
-            contact.save()
-    for contact in current.values():
-        contact.is_active = False
         contact._history_user = reviewer
-        contact.save(update_fields=["is_active", "updated_at"])
+        if change.state == ContactState.REMOVED:
+            contact.is_active = False
+            contact.save(update_fields=["is_active", "updated_at"])
+            continue
+        fields = CONTACT_FIELDS if change.state == ContactState.ADDED else change.fields
+        for field in fields:
+            setattr(contact, field, getattr(submitted, field))
+        contact.full_clean(validate_constraints=False)
+        contact.save()
+
+
+def _record_acceptance(registration: Registration, organisation: Organisation) -> None:
+    """The acceptance as of the submission, with what the person saw, said and sent."""
+    acceptance = registration.submitted.acceptance
+    acceptance_record(
+        organisation=organisation,
+        terms_version=registration.terms_version,
+        user=registration.submitted_by,
+        evidence=AcceptanceEvidence(
+            accepter_name=acceptance.accepter_name,
+            accepter_title=acceptance.accepter_title,
+            authority_confirmed=acceptance.authority_confirmed,
+            accepted_at=registration.submitted_at,
+            language=acceptance.language,
+            content_sha256=registration.content_sha256,
+            ip_address=registration.ip_address,
+            user_agent=registration.user_agent,
+            registration=registration,
+        ),
+    )
 
 
 @transaction.atomic
@@ -290,21 +303,7 @@ def _decide_with_reason(registration_id, reviewer, reason, status, template) -> 
 
 def _queue_decision_emails(registration: Registration, *, template: str) -> None:
     """The submitter in the language they used; each administrative contact in theirs."""
-    recipients = {registration.submitted_by.email.lower(): registration.language}
-    # By OID: the organisation may have joined after this notification was sent.
-    administrative = selectors.administrative_contacts_all().filter(
-        organisation__oid=registration.oid
-    )
-    for contact in administrative:
-        recipients.setdefault(contact.email.lower(), contact.language)
-    for email, language in recipients.items():
-        queue_email(
-            key=f"decision:{registration.pk}:{email}",
-            to=email,
-            language=language,
-            template=template,
-            context={"registration": registration, "data": registration.data},
-        )
+    emails.registration_decision(registration, template)
 
 
 @transaction.atomic

@@ -4,10 +4,10 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from onboarding import emails
 from onboarding.models import TermsVersion
 
 
@@ -16,6 +16,11 @@ def terms_publish(*, terms_version: TermsVersion, now: datetime | None = None) -
     """Publish a draft: fix its content hash and publication time; from then on it is immutable.
 
     The text must be complete in Finnish and Swedish (English is optional).
+
+    Members learn of it in the same transaction (`terms_announced_when_published`): a version
+    that needs no new acceptance is announced to every member's administrative contacts; one
+    that needs acceptance is asked for by an acceptance campaign that staff start. Either the
+    version is published and every announcement written, or neither.
     """
     locked = TermsVersion.objects.select_for_update().get(pk=terms_version.pk)
     if locked.is_published:
@@ -26,28 +31,12 @@ def terms_publish(*, terms_version: TermsVersion, now: datetime | None = None) -
     locked.published_at = now or timezone.now()
     locked.content_sha256 = locked.compute_content_sha256()
     locked.save()
+    if terms_announced_when_published(locked):
+        emails.terms_changed(locked)
     return locked
 
 
-def terms_announce_changes(*, terms_version: TermsVersion) -> int:
-    """Tell every member's administrative contacts what changed in a version that needs no
-    new acceptance. Each contact is told once per version. Returns the number of emails."""
-    from onboarding import selectors
-    from onboarding.emails import queue_email
-
-    count = 0
-    members = selectors.members_in_force().prefetch_related(
-        Prefetch("contacts", queryset=selectors.administrative_contacts_all(), to_attr="admins")
-    )
-    for organisation in members:
-        for contact in organisation.admins:
-            with transaction.atomic():
-                queue_email(
-                    key=f"terms-changed:{terms_version.pk}:{organisation.pk}:{contact.email.lower()}",
-                    to=contact.email,
-                    language=contact.language,
-                    template="terms_changed",
-                    context={"terms": terms_version, "organisation": organisation},
-                )
-            count += 1
-    return count
+def terms_announced_when_published(terms_version: TermsVersion) -> bool:
+    """Whether publishing a version announces it (a version that needs no new acceptance) or
+    leaves it to an acceptance campaign (one that needs acceptance)."""
+    return not terms_version.requires_reacceptance

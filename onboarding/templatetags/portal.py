@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from onboarding.models.campaigns import step_label as _step_label
 from onboarding.views.error_summary import error_summary as _error_summary
 
 register = template.Library()
@@ -18,6 +19,4 @@ def error_summary(form) -> list[tuple[str, str]]:
 @register.filter
 def step_label(step: str) -> str:
     """A campaign step as staff read it: invitation, N days before, lapse notice."""
-    from onboarding.models.campaigns import step_label as label
-
-    return label(step)
+    return _step_label(step)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, dataclass, fields, replace
 
 from allauth.account.adapter import get_adapter
 from allauth.account.decorators import verified_email_required
@@ -15,20 +16,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from onboarding import selectors, services
-from onboarding.forms import ContactFormSet, NotificationForm, OidForm, contact_rows
+from onboarding.forms import (
+    BaseContactFormSet,
+    ContactFormSet,
+    NotificationForm,
+    OidForm,
+    contact_rows,
+)
 from onboarding.identifiers import validate_organisation_oid
 from onboarding.localised import active_language
-from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
-from onboarding.models.organisations import Language
-from onboarding.services.registrations import ORGANISATION_FIELDS
+from onboarding.models import Organisation, Registration, TermsVersion
+from onboarding.notification_data import ContactDetails, NotificationData, OrganisationDetails
 from onboarding.views.error_summary import error_summary
 
-DECLARATION_FIELDS = (
-    "learner_numbers_confirmed",
-    "uses_test_learner_numbers",
-    "test_learner_number_use",
-)
-ACCEPTANCE_FIELDS = ("accepter_name", "accepter_title", "authority_confirmed")
 MAX_CONTACTS = ContactFormSet.max_num
 
 
@@ -79,8 +79,39 @@ def _valid_oid(oid: str) -> str:
         raise Http404 from error
 
 
-def _drafts(request) -> dict:
-    return request.session.setdefault("notification_drafts", {})
+@dataclass(frozen=True)
+class Draft:
+    """A notification checked but not sent yet, kept in the session (as JSON) by its OID."""
+
+    token: str
+    data: NotificationData
+    error: str = ""  # why the submit refused it, shown at the acceptance
+
+    @classmethod
+    def from_session(cls, value: dict) -> Draft:
+        return cls(
+            token=value["token"],
+            data=NotificationData.from_json(value["data"]),
+            error=value.get("error", ""),
+        )
+
+    def to_session(self) -> dict:
+        return {"token": self.token, "data": self.data.to_json(), "error": self.error}
+
+
+def _draft(request, oid: str) -> Draft | None:
+    value = request.session.get("notification_drafts", {}).get(oid)
+    return Draft.from_session(value) if value else None
+
+
+def _keep_draft(request, oid: str, draft: Draft | None) -> None:
+    """Keep `draft` as the draft of `oid`; None forgets it."""
+    drafts = request.session.setdefault("notification_drafts", {})
+    if draft is None:
+        drafts.pop(oid, None)
+    else:
+        drafts[oid] = draft.to_session()
+    request.session.modified = True
 
 
 def _initial(
@@ -90,30 +121,20 @@ def _initial(
     public facts of a known organisation, its contacts only for people who are its contacts
     already (others must not read them)."""
     if correction is not None:
-        data = correction.data
-        values = {**data["organisation"], **data["declarations"]}
-        if data["acceptance"]:
-            values |= {f: data["acceptance"][f] for f in ("accepter_name", "accepter_title")}
-        return values, contact_rows(data["contacts"])
+        return correction.submitted.to_initial()
     if organisation is None:
-        return {}, contact_rows(None)
-    values = {field: getattr(organisation, field) for field in ORGANISATION_FIELDS}
-    contacts = None
+        return {}, []
+    values = OrganisationDetails.of(organisation).values()
+    contacts = []
     invited = organisation.pk in request.session.get("invited_organisations", [])
     if invited or selectors.user_is_contact(request.user, organisation):
         values["uses_test_learner_numbers"] = bool(organisation.test_learner_number_use)
         values["test_learner_number_use"] = organisation.test_learner_number_use
         contacts = [
-            {
-                "name": c.name,
-                "email": c.email,
-                "phone": str(c.phone or ""),
-                "role": c.role,
-                "language": c.language,
-            }
-            for c in organisation.contacts.filter(is_active=True)
+            asdict(ContactDetails.of(person))
+            for person in organisation.contacts.filter(is_active=True)
         ]
-    return values, contact_rows(contacts)
+    return values, contacts
 
 
 def _rows_from_post(post) -> list[dict]:
@@ -121,71 +142,33 @@ def _rows_from_post(post) -> list[dict]:
         total = min(int(post.get("contacts-TOTAL_FORMS", 0)), MAX_CONTACTS)
     except ValueError:
         total = 0
-    fields = ("name", "email", "phone", "role", "language")
-    return [{f: post.get(f"contacts-{i}-{f}", "") for f in fields} for i in range(total)]
+    names = [field.name for field in fields(ContactDetails)]
+    return [{f: post.get(f"contacts-{i}-{f}", "") for f in names} for i in range(total)]
 
 
 @verified_email_required
 def notify(request, oid: str):
     oid = _valid_oid(oid)
     organisation = Organisation.objects.filter(oid=oid).first()
-    terms = selectors.current_terms()
-    asks_acceptance = selectors.acceptance_due(organisation, terms)
-    draft = _drafts(request).get(oid)
     waiting = selectors.waiting_registration(oid)
     correction = waiting if waiting and selectors.may_correct(request.user, waiting) else None
     if request.method == "GET" and waiting is not None and correction is None:
         return _to_waiting(request, waiting)
+    current = selectors.current_terms()
+    terms = current if selectors.acceptance_due(organisation, current) else None
 
     if request.method == "POST" and "add_contact" in request.POST:
-        rows = _rows_from_post(request.POST)
-        if len(rows) < MAX_CONTACTS:
-            rows.append({"role": "", "language": active_language()})
-        form = NotificationForm(initial=request.POST.dict(), asks_acceptance=asks_acceptance)
-        formset = ContactFormSet(initial=rows, prefix="contacts")
+        form, formset = _forms_with_another_row(request.POST, terms)
         token = request.POST.get("token")
     elif request.method == "POST":
-        form = NotificationForm(request.POST, asks_acceptance=asks_acceptance)
-        formset = ContactFormSet(request.POST, prefix="contacts")
-        token = request.POST.get("token")
-        if asks_acceptance and request.POST.get("terms_version") != terms.version:
-            # The form showed another version than the one now in force: never accept unseen.
-            form.is_valid()
-            form.add_error(
-                "accept_terms",
-                _(
-                    "The terms of use changed while you filled in the form. Read the current "
-                    "version below and accept it again."
-                ),
-            )
+        form, formset = _posted_forms(request.POST, terms)
         if form.is_valid() and formset.is_valid():
-            _drafts(request)[oid] = _draft(
-                oid, form, formset, token, terms if asks_acceptance else None
-            )
-            request.session.modified = True
+            data = NotificationData.from_forms(oid, form, formset, terms)
+            _keep_draft(request, oid, Draft(token=_token(request.POST.get("token")), data=data))
             return redirect("onboarding:notify_check", oid=oid)
-    elif draft and draft.get("error"):
-        # The submit found the terms changed: the draft again, with why, at the acceptance.
-        post = _post_from_draft(draft)
-        form = NotificationForm(post, asks_acceptance=asks_acceptance)
-        formset = ContactFormSet(post, prefix="contacts")
-        form.is_valid()
-        formset.is_valid()
-        if "accept_terms" in form.fields:
-            form.errors.pop("accept_terms", None)
-            form.add_error("accept_terms", draft["error"])
-        else:  # nothing to accept any more (accepted meanwhile): still say what happened
-            form.add_error(None, draft["error"])
-        token = draft["token"]
+        token = request.POST.get("token")
     else:
-        if draft:
-            initial, rows = draft["form"], draft["data"]["contacts"]
-            token = draft["token"]
-        else:
-            initial, rows = _initial(request, organisation, correction)
-            token = str(uuid.uuid4())
-        form = NotificationForm(initial=initial, asks_acceptance=asks_acceptance)
-        formset = ContactFormSet(initial=rows, prefix="contacts")
+        form, formset, token = _forms_to_start(request, oid, organisation, correction, terms)
 
     errors = error_summary(form, formset) if form.is_bound else []
     return render(
@@ -196,7 +179,7 @@ def notify(request, oid: str):
             "organisation": organisation,
             "form": form,
             "formset": formset,
-            "terms": terms if asks_acceptance else None,
+            "terms": terms,
             "token": token,
             "errors": errors,
             "can_add_contact": formset.total_form_count() < MAX_CONTACTS,
@@ -206,74 +189,107 @@ def notify(request, oid: str):
     )
 
 
-def _draft_terms(data: dict) -> TermsVersion | None:
-    """The terms version a draft accepts, if it accepts one."""
-    if not data["acceptance"]:
-        return None
-    return TermsVersion.objects.filter(version=data["acceptance"]["terms_version"]).first()
+def _posted_forms(post, terms: TermsVersion | None) -> tuple[NotificationForm, BaseContactFormSet]:
+    """The form as sent; `terms` are those to accept, if any."""
+    form = NotificationForm(post, asks_acceptance=terms is not None)
+    formset = ContactFormSet(post, prefix="contacts")
+    if terms is not None and post.get("terms_version") != terms.version:
+        # The form showed another version than the one now in force: never accept unseen.
+        form.is_valid()
+        form.add_error("accept_terms", services.TermsChanged())
+    return form, formset
 
 
-def _post_from_draft(draft: dict) -> dict:
-    """The draft as the browser posts it, to show it again with its errors."""
+def _forms_with_another_row(
+    post, terms: TermsVersion | None
+) -> tuple[NotificationForm, BaseContactFormSet]:
+    """The form as sent, unchecked, with one more contact row (up to the most allowed)."""
+    rows = _rows_from_post(post)
+    if len(rows) < MAX_CONTACTS:
+        rows.append({"role": "", "language": active_language()})
+    form = NotificationForm(initial=post.dict(), asks_acceptance=terms is not None)
+    return form, ContactFormSet(initial=rows, prefix="contacts")
+
+
+def _forms_to_start(
+    request,
+    oid: str,
+    organisation: Organisation | None,
+    correction: Registration | None,
+    terms: TermsVersion | None,
+) -> tuple[NotificationForm, BaseContactFormSet, str]:
+    """(form, formset, token) when the form opens: the draft, refused or not, or a new one."""
+    draft = _draft(request, oid)
+    if draft and draft.error:
+        return (*_refused_forms(draft, terms), draft.token)
+    if draft:
+        (initial, rows), token = draft.data.to_initial(accepted=True), draft.token
+    else:
+        (initial, rows), token = _initial(request, organisation, correction), str(uuid.uuid4())
+    form = NotificationForm(initial=initial, asks_acceptance=terms is not None)
+    return form, ContactFormSet(initial=contact_rows(rows), prefix="contacts"), token
+
+
+def _refused_forms(
+    draft: Draft, terms: TermsVersion | None
+) -> tuple[NotificationForm, BaseContactFormSet]:
+    """The submit found the terms changed: the draft again, with why, at the acceptance (to
+    be given again)."""
+    post = _post_from(draft.data)
+    form = NotificationForm(post, asks_acceptance=terms is not None)
+    formset = ContactFormSet(post, prefix="contacts")
+    form.is_valid()
+    formset.is_valid()
+    if "accept_terms" in form.fields:
+        form.errors.pop("accept_terms", None)
+        form.add_error("accept_terms", draft.error)
+    else:  # nothing to accept any more (accepted meanwhile): still say what happened
+        form.add_error(None, draft.error)
+    return form, formset
+
+
+def _post_from(data: NotificationData) -> dict:
+    """The notification as the browser posts it, without the acceptance's ticks."""
+    values, rows = data.to_initial()
     post = {
         name: ("on" if value else "") if isinstance(value, bool) else value
-        for name, value in draft["form"].items()
+        for name, value in values.items()
     }
-    rows = draft["data"]["contacts"]
     post |= {"contacts-TOTAL_FORMS": len(rows), "contacts-INITIAL_FORMS": len(rows)}
     for index, row in enumerate(rows):
         post |= {f"contacts-{index}-{name}": value for name, value in row.items()}
     return post
 
 
-def _draft(oid, form, formset, token, terms: TermsVersion | None) -> dict:
-    cleaned = form.cleaned_data
+def _draft_terms(data: NotificationData) -> TermsVersion | None:
+    """The terms version a draft accepts, if it accepts one."""
+    if data.acceptance is None:
+        return None
+    return TermsVersion.objects.filter(version=data.acceptance.terms_version).first()
+
+
+def _token(value) -> str:
+    """The form's submission token, or a new one for a missing or broken one."""
     try:
-        token = str(uuid.UUID(token))
+        return str(uuid.UUID(value))
     except (TypeError, ValueError):
-        token = str(uuid.uuid4())
-    data = {
-        "organisation": {"oid": oid, **{f: cleaned[f] for f in ORGANISATION_FIELDS}},
-        "contacts": formset.contacts(),
-        "declarations": {f: cleaned[f] for f in DECLARATION_FIELDS},
-        "acceptance": None,
-    }
-    if terms is not None:
-        data["acceptance"] = {
-            "terms_version": terms.version,
-            "content_sha256": terms.content_sha256,
-            "language": terms.shown_lang,  # the text the person read
-            **{f: cleaned[f] for f in ACCEPTANCE_FIELDS},
-        }
-    return {"token": token, "data": data, "form": dict(cleaned)}
+        return str(uuid.uuid4())
 
 
 @verified_email_required
 def notify_check(request, oid: str):
     oid = _valid_oid(oid)
-    draft = _drafts(request).get(oid)
+    draft = _draft(request, oid)
     if draft is None:
         return redirect("onboarding:notify", oid=oid)
-    data = draft["data"]
-    terms = _draft_terms(data)
-    contacts = [
-        {
-            **contact,
-            "role_label": ContactPerson.Role(contact["role"]).label,
-            "language_label": Language(contact["language"]).label,
-        }
-        for contact in data["contacts"]
-    ]
     return render(
         request,
         "onboarding/notify_check.html",
         {
             "oid": oid,
-            "data": data,
-            "terms": terms,
-            "token": draft["token"],
-            "contacts": contacts,
-            "kind_label": Organisation.Kind(data["organisation"]["kind"]).label,
+            "notification": draft.data,
+            "terms": _draft_terms(draft.data),
+            "token": draft.token,
         },
     )
 
@@ -282,7 +298,7 @@ def notify_check(request, oid: str):
 @verified_email_required
 def notify_submit(request, oid: str):
     oid = _valid_oid(oid)
-    draft = _drafts(request).get(oid)
+    draft = _draft(request, oid)
     if draft is None:
         # Submitted already (a double click or the back button): show what was sent.
         existing = selectors.registration_by_token(
@@ -291,15 +307,14 @@ def notify_submit(request, oid: str):
         if existing:
             return redirect("onboarding:registration", pk=existing.pk)
         return redirect("onboarding:notify", oid=oid)
-    data = draft["data"]
-    terms = _draft_terms(data)
+    terms = _draft_terms(draft.data)
     try:
         registration, created = services.registration_submit(
             user=request.user,
-            token=uuid.UUID(draft["token"]),
-            data=data,
+            token=uuid.UUID(draft.token),
+            data=draft.data,
             terms_version=terms,
-            content_sha256=data["acceptance"]["content_sha256"] if terms else "",
+            content_sha256=draft.data.acceptance.content_sha256 if terms else "",
             meta=services.RequestMeta(
                 ip_address=get_adapter(request).get_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -312,12 +327,9 @@ def notify_submit(request, oid: str):
         return redirect("onboarding:notify", oid=oid)
     except ValidationError as error:
         # Keep everything typed; only the acceptance must be given again.
-        draft["form"].update(accept_terms=False, authority_confirmed=False)
-        draft["error"] = " ".join(error.messages)
-        request.session.modified = True
+        _keep_draft(request, oid, replace(draft, error=" ".join(error.messages)))
         return redirect("onboarding:notify", oid=oid)
-    _drafts(request).pop(oid, None)
-    request.session.modified = True
+    _keep_draft(request, oid, None)
     if created:
         messages.success(
             request,

@@ -53,7 +53,6 @@ def registration(request, pk: int, *, confirm_withdraw: bool = False):
         "onboarding/registration.html",
         {
             "registration": registration,
-            "data": registration.data,
             "confirm_withdraw": confirm_withdraw and registration.is_waiting,
         },
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -8,7 +9,14 @@ from onboarding.models import TermsVersion
 
 
 def home(request):
-    return render(request, "onboarding/home.html", {"terms": selectors.current_terms()})
+    return render(
+        request,
+        "onboarding/home.html",
+        {
+            "terms": selectors.current_terms(),
+            "legacy_contracts_end": settings.LEGACY_CONTRACTS_END,
+        },
+    )
 
 
 def terms(request):

@@ -118,7 +118,7 @@ def test_only_published_versions_can_be_chosen(admin_client):
 
 
 def test_the_report_shows_figures_chart_and_failures(admin_client, launched):
-    failed = OutgoingEmail.objects.filter(key__contains="invitation").first()
+    failed = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.CAMPAIGN_INVITATION).first()
     OutgoingEmail.objects.filter(pk=failed.pk).update(
         status="failed", last_error="550 no such user"
     )
@@ -213,7 +213,7 @@ def test_publishing_a_minor_version_tells_members_what_changed(admin_client):
         reverse("admin:onboarding_termsversion_changelist"),
         {"action": "publish", "_selected_action": [draft.pk]},
     )
-    told = OutgoingEmail.objects.get(key__startswith="terms-changed:")
+    told = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.TERMS_CHANGED)
     assert (told.to, told.language) == ("hallinto@jasen.fi", "sv")
     assert "Ny kontaktadress." in told.body_text
 
@@ -277,7 +277,9 @@ def test_staff_add_the_members_imported_since_the_launch(admin_client, launched)
     page = admin_client.post(url, action, follow=True).content.decode()
 
     assert "1 organisation added and invited: Myöhäinen." in page
-    assert OutgoingEmail.objects.filter(to="myoha@koulu.fi", key__contains="invitation").exists()
+    assert OutgoingEmail.objects.filter(
+        to="myoha@koulu.fi", kind=OutgoingEmail.Kind.CAMPAIGN_INVITATION
+    ).exists()
     again = admin_client.post(url, action, follow=True).content.decode()
     assert "it already asks every organisation it would ask today." in again
     assert OutgoingEmail.objects.filter(to="myoha@koulu.fi").count() == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -24,6 +23,8 @@ from tests.factories import (
     backdate,
     published_terms,
 )
+from tests.notifications import contact, notification_data
+from tests.notifications import submit as submit_notification
 
 pytestmark = pytest.mark.django_db
 
@@ -32,54 +33,23 @@ def submit(
     oid="1.2.246.562.10.74484103937", contacts=None, submitted_at=None, user=None, **organisation
 ):
     terms = published_terms() if not hasattr(submit, "terms") else submit.terms
-    data = {
-        "organisation": {
-            "oid": oid,
-            "name_fi": "Lempäälän kunta",
-            "name_sv": "",
-            "name_en": "",
-            "business_id": "0150783-1",
-            "kind": "education_provider",
-            **organisation,
-        },
-        "contacts": contacts
+    data = notification_data(
+        terms,
+        oid=oid,
+        contacts=contacts
         or [
-            {
-                "name": "Riikka Rehtori",
-                "email": "riikka@lempaala.fi",
-                "phone": "+358401234567",
-                "role": "administrative",
-                "language": "fi",
-            },
-            {
-                "name": "Teemu Tekninen",
-                "email": "it@lempaala.fi",
-                "phone": "+358401234568",
-                "role": "technical",
-                "language": "sv",
-            },
+            contact("riikka@lempaala.fi"),
+            contact(
+                "it@lempaala.fi",
+                "technical",
+                name="Teemu Tekninen",
+                phone="+358401234568",
+                language="sv",
+            ),
         ],
-        "declarations": {
-            "learner_numbers_confirmed": True,
-            "uses_test_learner_numbers": False,
-            "test_learner_number_use": "",
-        },
-        "acceptance": {
-            "terms_version": terms.version,
-            "content_sha256": terms.content_sha256,
-            "accepter_name": "Riikka Rehtori",
-            "accepter_title": "Sivistysjohtaja",
-            "authority_confirmed": True,
-        },
-    }
-    registration, _created = services.registration_submit(
-        user=user or UserFactory(),
-        token=uuid.uuid4(),
-        data=data,
-        terms_version=terms,
-        content_sha256=terms.content_sha256,
-        meta=services.RequestMeta(ip_address="192.0.2.7", user_agent="Firefox", language="fi"),
+        **{"name_sv": "", "name_en": "", **organisation},
     )
+    registration, _created = submit_notification(terms, user=user, data=data, user_agent="Firefox")
     if submitted_at:
         backdate(registration, submitted_at)
     return registration
@@ -127,7 +97,7 @@ def test_the_review_page_marks_what_a_legacy_members_notification_changes(admin_
         "Lempäälän kunta",
         "Lempäälä",
     )
-    states = {contact.email: contact.state for contact in response.context["contacts"]}
+    states = {change.contact.email: change.state for change in response.context["contacts"]}
     assert states == {
         "riikka@lempaala.fi": "added",
         "it@lempaala.fi": "same",
@@ -259,13 +229,14 @@ def test_a_historical_version_can_be_read_but_not_saved_back(admin_client):
 
 
 def test_the_database_keeps_what_was_submitted(admin_client):
-    from django.db import ProgrammingError, transaction
+    from django.db import ProgrammingError, connection, transaction
 
     registration = submit()
     with pytest.raises(ProgrammingError), transaction.atomic():
         Registration.objects.filter(pk=registration.pk).update(data={"forged": True})
-    with pytest.raises(ProgrammingError), transaction.atomic():
-        Registration.objects.filter(pk=registration.pk).delete()
+    # In SQL: the ORM would stop first at the emails that keep a link to the notification.
+    with pytest.raises(ProgrammingError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM onboarding_registration WHERE id = %s", [registration.pk])
     Registration.objects.filter(pk=registration.pk).update(decision_reason="ok")
 
 
@@ -348,3 +319,64 @@ def test_the_queue_counts_its_notifications_in_the_languages_grammar(admin_clien
     assert "0 käsiteltävää ilmoitusta" in page
     sv = admin_client.get("/sv/admin/onboarding/pendingregistration/").content.decode()
     assert "0 anmälningar att handlägga" in sv
+
+
+def contacts_now(organisation: Organisation) -> dict[tuple[str, str], dict]:
+    return {
+        (person.email.lower(), person.role): {
+            "name": person.name,
+            "phone": str(person.phone),
+            "language": person.language,
+            "active": person.is_active,
+        }
+        for person in organisation.contacts.all()
+    }
+
+
+def test_approving_changes_the_contacts_exactly_as_the_review_page_said(admin_client):
+    organisation = OrganisationFactory(oid="1.2.246.562.10.74484103937")
+    ContactPersonFactory(  # submitted again with the address in capitals, the number spaced
+        organisation=organisation, email="Riikka@Lempaala.fi", name="Riikka Rehtori"
+    )
+    ContactPersonFactory(
+        organisation=organisation, email="it@lempaala.fi", role="technical", name="Teemu T."
+    )
+    ContactPersonFactory(organisation=organisation, email="vanha@lempaala.fi")
+    registration = submit(
+        contacts=[
+            contact("riikka@lempaala.fi", phone="040 123 4567"),
+            contact("it@lempaala.fi", "technical", name="Teemu Tekninen", language="sv"),
+            contact("tietoturva@lempaala.fi", "security", name="Sanna Suojaaja"),
+        ]
+    )
+    url = reverse("admin:onboarding_registration_change", args=[registration.pk])
+    review = admin_client.get(url)
+    said = {
+        (change.contact.email.lower(), change.contact.role): (change.state, set(change.fields))
+        for change in review.context["contacts"]
+    }
+    assert "changed: name, language" in review.content.decode()
+    before = contacts_now(organisation)
+
+    admin_client.post(url, {"decision": "approve"})
+
+    after = contacts_now(organisation)
+    done = {}
+    for key, now in after.items():
+        if key not in before:
+            done[key] = ("added", set())
+        elif before[key]["active"] and not now["active"]:
+            done[key] = ("removed", set())
+        else:
+            fields = {f for f in ("name", "phone", "language") if before[key][f] != now[f]}
+            done[key] = ("changed" if fields else "same", fields)
+    expected = {
+        ("riikka@lempaala.fi", "administrative"): ("same", set()),
+        ("it@lempaala.fi", "technical"): ("changed", {"name", "language"}),
+        ("tietoturva@lempaala.fi", "security"): ("added", set()),
+        ("vanha@lempaala.fi", "administrative"): ("removed", set()),
+    }
+    assert said == expected
+    assert done == said
+    again = admin_client.get(url).context["contacts"]
+    assert {change.state for change in again} == {"same"}  # nothing more to change

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Permission
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +17,7 @@ from django.utils import translation
 
 from onboarding.admin.legacy_import import SESSION_KEY
 from onboarding.models import ContactPerson, LegacyContract, Organisation
+from onboarding.services.import_uploads import import_uploads_delete_abandoned
 from tests.factories import OrganisationFactory, UserFactory
 from tests.importing import LEMPAALA, csv_bytes, lempaala_rows, many_rows, row, xlsx_bytes
 
@@ -160,6 +165,43 @@ def test_a_confirmation_is_imported_once(admin_client):
     assert Organisation.history.count() == 1
 
 
+def waiting_since(client, *, hours_ago: float) -> str:
+    """Backdates the upload waiting in the client's session; returns its storage name."""
+    name = client.session[SESSION_KEY]["path"]
+    when = time.time() - hours_ago * 3600
+    os.utime(default_storage.path(name), (when, when))
+    return name
+
+
+def test_an_upload_confirmed_within_a_day_outlives_the_nightly_sweep(admin_client):
+    upload(admin_client, csv_bytes([row()]))
+    name = waiting_since(admin_client, hours_ago=23)
+
+    assert name not in import_uploads_delete_abandoned()
+    done = confirm(admin_client)
+
+    assert done.redirect_chain == [(CHANGELIST, 302)]
+    assert Organisation.objects.count() == 1
+    assert not default_storage.exists(name)  # the confirmation took it
+
+
+def test_an_upload_nobody_confirmed_within_a_day_is_deleted_and_must_be_uploaded_again(
+    admin_client,
+):
+    upload(admin_client, csv_bytes([row()]))
+    name = waiting_since(admin_client, hours_ago=25)
+
+    assert name in import_uploads_delete_abandoned()
+    done = confirm(admin_client)
+
+    assert not default_storage.exists(name)
+    assert done.redirect_chain == [(IMPORT, 302)]
+    messages = [str(m) for m in done.context["messages"]]
+    assert messages == ["The uploaded file was lost: upload it again."]
+    assert SESSION_KEY not in admin_client.session
+    assert nothing_imported()
+
+
 def test_the_confirmation_takes_only_a_post(admin_client):
     assert admin_client.get(CONFIRM).status_code == 405
 
@@ -236,3 +278,8 @@ def test_the_preview_offers_the_running_campaign_for_the_new_members(admin_clien
     assert "1 organisation joins and is invited at once." in done.content.decode()
     assert OutgoingEmail.objects.get().to == "riikka@lempaala.fi"
     assert campaign.targets.filter(organisation__oid=LEMPAALA).exists()
+
+
+def test_the_preview_says_how_long_the_file_waits(admin_client):
+    preview = upload(admin_client, csv_bytes([row()]))
+    assert "Confirm within a day; after that, upload the file again." in preview.content.decode()

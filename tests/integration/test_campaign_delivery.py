@@ -11,7 +11,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from onboarding.emails import render_email
-from onboarding.models import AcceptanceCampaign, CampaignMessage, Organisation, OutgoingEmail
+from onboarding.models import (
+    AcceptanceCampaign,
+    CampaignMessage,
+    Organisation,
+    OutgoingEmail,
+    TermsVersion,
+)
 from onboarding.services.campaigns import campaign_create, campaign_launch, reminders_send_due
 from onboarding.tasks import send_due_reminders
 from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
@@ -49,7 +55,13 @@ def smtp(smtp_settings, celery_worker):
 
 
 @pytest.fixture
-def legacy_members() -> list[Organisation]:
+def terms() -> TermsVersion:
+    """Published before the members join: publishing announces nothing to them."""
+    return published_terms()
+
+
+@pytest.fixture
+def legacy_members(terms) -> list[Organisation]:
     """Three legacy members, their administrative contacts in Finnish, Swedish and English;
     each also has a technical contact, whom a campaign does not write to."""
     members = []
@@ -69,10 +81,10 @@ def legacy_members() -> list[Organisation]:
     return [*members, espoo]
 
 
-def launched_campaign(*, deadline, launched_days_ago: int = 0) -> AcceptanceCampaign:
-    campaign = campaign_create(
-        terms_version=published_terms(), deadline=deadline, audience="legacy"
-    )
+def launched_campaign(
+    terms: TermsVersion, *, deadline, launched_days_ago: int = 0
+) -> AcceptanceCampaign:
+    campaign = campaign_create(terms_version=terms, deadline=deadline, audience="legacy")
     campaign_launch(campaign_id=campaign.pk)
     if launched_days_ago:  # as if launched (and invited) earlier: today's step is then due
         AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
@@ -105,10 +117,10 @@ def subjects_by_recipient(smtp) -> dict[str, list[str]]:
 
 
 def test_invitations_and_a_reminder_arrive_once_per_contact_in_their_language(
-    smtp, legacy_members, wait_until
+    smtp, terms, legacy_members, wait_until
 ):
     deadline = timezone.localdate() + timedelta(days=40)
-    campaign = launched_campaign(deadline=deadline)
+    campaign = launched_campaign(terms, deadline=deadline)
     arrived(smtp, wait_until, len(CONTACTS))
 
     invitation = {
@@ -140,10 +152,10 @@ def test_invitations_and_a_reminder_arrive_once_per_contact_in_their_language(
 
 
 def test_the_daily_task_sends_the_due_step_once_however_often_it_runs(
-    smtp, legacy_members, wait_until, celery_app
+    smtp, terms, legacy_members, wait_until, celery_app
 ):
     campaign = launched_campaign(
-        deadline=timezone.localdate() + timedelta(days=30), launched_days_ago=10
+        terms, deadline=timezone.localdate() + timedelta(days=30), launched_days_ago=10
     )
     arrived(smtp, wait_until, len(CONTACTS))  # the invitations
 

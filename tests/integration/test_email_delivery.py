@@ -59,11 +59,11 @@ def test_a_notifications_receipt_and_reviews_each_arrive_once_with_text_and_html
     UserFactory(email="kasittelija@oph.fi", is_staff=True)
     UserFactory(email="toinen@oph.fi", is_staff=True)
     registration = submit_notification(terms)
-    emails = list(OutgoingEmail.objects.order_by("key"))
-    assert [e.key for e in emails] == [
-        f"receipt:{registration.pk}",
-        f"review:{registration.pk}:kasittelija@oph.fi",
-        f"review:{registration.pk}:toinen@oph.fi",
+    emails = list(OutgoingEmail.objects.order_by("kind", "to"))
+    assert [(e.kind, e.registration, e.to) for e in emails] == [
+        ("receipt", registration, SUBMITTER),
+        ("to_review", registration, "kasittelija@oph.fi"),
+        ("to_review", registration, "toinen@oph.fi"),
     ]
 
     wait_until(lambda: len(smtp.received) >= 3, "three messages at the SMTP server")
@@ -99,7 +99,7 @@ def test_a_temporary_refusal_is_retried_after_its_countdown_and_arrives_once(
     assert [retries for _n, i, retries in published_tasks if i == task_id] == [0, 1]
     settled(wait_until)
     assert smtp.recipients() == Counter([SUBMITTER])
-    receipt = OutgoingEmail.objects.get(key=f"receipt:{registration.pk}")
+    receipt = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.RECEIPT, registration=registration)
     assert (receipt.status, receipt.attempts, receipt.last_error) == ("sent", 2, "")
 
 
@@ -112,7 +112,7 @@ def test_a_permanent_refusal_is_recorded_failed_and_not_retried(
 
     assert celery_app.AsyncResult(task_id).get(timeout=20) == "failed"
 
-    receipt = OutgoingEmail.objects.get(key=f"receipt:{registration.pk}")
+    receipt = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.RECEIPT, registration=registration)
     assert (receipt.status, receipt.attempts, receipt.sent_at) == ("failed", 1, None)
     assert "550" in receipt.last_error
     assert "No such user here" in receipt.last_error
@@ -128,7 +128,7 @@ def test_a_dropped_connection_is_retried_and_the_message_not_lost(
     smtp.drop(times=1)
     registration = submit_notification(terms)
     [task_id] = send_task_ids(published_tasks)
-    receipt = OutgoingEmail.objects.get(key=f"receipt:{registration.pk}")
+    receipt = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.RECEIPT, registration=registration)
 
     def first_try_recorded():
         receipt.refresh_from_db()

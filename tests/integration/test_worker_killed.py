@@ -132,7 +132,9 @@ def due_today(celery_app) -> AcceptanceCampaign:
     """Twelve legacy members with one or two administrative contacts each (18 in all), and a
     campaign launched ten days ago whose 30-day reminder is due today.
 
-    Launched here, before any worker runs: its invitations wait on the broker."""
+    Launched here, before any worker runs: its invitations wait on the broker. The terms are
+    published before the members join, so that publishing announces nothing to them."""
+    terms = published_terms()
     for n in range(12):
         organisation = OrganisationFactory(name_fi=f"Kunta {n:02d}", membership="legacy_contract")
         for k in range(1 + n % 2):
@@ -140,7 +142,7 @@ def due_today(celery_app) -> AcceptanceCampaign:
                 organisation=organisation, email=f"rehtori{k}@kunta{n:02d}.fi", language="fi"
             )
     campaign = campaign_create(
-        terms_version=published_terms(),
+        terms_version=terms,
         deadline=timezone.localdate() + timedelta(days=30),
         audience="legacy",
     )
@@ -336,7 +338,7 @@ def receipt(celery_app) -> OutgoingEmail:
     """A notification submitted: its receipt is the one email, queued on the broker."""
     terms = published_terms(effective_from=date(2024, 1, 1))
     registration, _created = submit(terms, user=UserFactory(email=SUBMITTER))
-    return OutgoingEmail.objects.get(key=f"receipt:{registration.pk}")
+    return OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.RECEIPT, registration=registration)
 
 
 def test_a_message_taken_as_the_worker_died_is_sent_again_rather_than_lost(

@@ -100,7 +100,9 @@ def test_a_campaign_walks_every_step_to_the_lapse_and_a_late_acceptance(campaign
     campaign.refresh_from_db()
     assert campaign.lapsed_at is not None
     assert (
-        OutgoingEmail.objects.filter(key__startswith=f"campaign-summary:{campaign.pk}:").count()
+        OutgoingEmail.objects.filter(
+            kind=OutgoingEmail.Kind.CAMPAIGN_SUMMARY, campaign=campaign
+        ).count()
         == 0
     )  # no staff users in this test
 
@@ -164,7 +166,7 @@ def test_staff_get_one_summary_when_the_campaign_closes(campaign):
     campaign_launch(campaign_id=campaign.pk)
     reminders_send_due(today=DEADLINE + timedelta(days=1))
     reminders_send_due(today=DEADLINE + timedelta(days=2))
-    summary = OutgoingEmail.objects.get(key__startswith=f"campaign-summary:{campaign.pk}:")
+    summary = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.CAMPAIGN_SUMMARY, campaign=campaign)
     assert summary.to == "kasittelija@oph.fi"
     assert "Rauennut" in summary.body_text
 
@@ -268,7 +270,7 @@ def test_the_summary_names_organisations_lapsed_by_a_run_that_was_cut_short(camp
         reminders_send_due(today=DEADLINE + timedelta(days=1))
     monkeypatch.setattr(module, "_write_step", real)
     reminders_send_due(today=DEADLINE + timedelta(days=2))
-    summary = OutgoingEmail.objects.get(key__startswith=f"campaign-summary:{campaign.pk}:")
+    summary = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.CAMPAIGN_SUMMARY, campaign=campaign)
     assert "Aaltola" in summary.body_text and "Borgå" in summary.body_text
 
 

@@ -69,7 +69,8 @@ def smtp(settings) -> type[ScriptedSmtp]:
 
 def queued_email(**changes: object) -> OutgoingEmail:
     values: dict[str, object] = {
-        "key": "receipt:1",
+        "key": "receipt:1:riikka.rehtori@lempaala.fi",
+        "kind": OutgoingEmail.Kind.RECEIPT,
         "to": "riikka.rehtori@lempaala.fi",
         "language": "fi",
         "subject": "MPASSid: we received your notification",
@@ -261,7 +262,13 @@ def test_an_email_whose_retry_never_came_is_picked_up_again():
 
     def queued(key, **fields):
         return OutgoingEmail.objects.create(
-            key=key, to="a@koulu.fi", language="fi", subject="s", body_text="t", **fields
+            key=key,
+            kind=OutgoingEmail.Kind.RECEIPT,
+            to="a@koulu.fi",
+            language="fi",
+            subject="s",
+            body_text="t",
+            **fields,
         )
 
     long_ago = timezone.now() - timedelta(hours=3)

@@ -130,7 +130,11 @@ def test_approval_records_the_acceptance_as_of_the_submission_with_its_evidence(
     terms, submitter, reviewer
 ):
     registration = submitted(
-        terms, user=submitter, language="sv", ip_address="2001:db8::7", days_ago=5
+        terms,
+        user=submitter,
+        data=notification_data(terms, language="sv"),  # the Swedish text was read
+        ip_address="2001:db8::7",
+        days_ago=5,
     )
     approve(registration, reviewer)
 
@@ -176,6 +180,7 @@ def test_approval_for_a_legacy_member_brings_its_names_and_contacts_up_to_date(t
                 language="sv",
             ),
             contact("tietoturva@lempaala.fi", "security", name="Sanna Suojaaja"),
+            contact("it@lempaala.fi", "technical", name="Teemu Tekninen"),
         ],
     )
     registration = submitted(terms, data=data)
@@ -195,8 +200,9 @@ def test_approval_for_a_legacy_member_brings_its_names_and_contacts_up_to_date(t
     assert active_contacts(organisation) == {
         ("Riikka.Rehtori@Lempaala.fi", "administrative"),
         ("tietoturva@lempaala.fi", "security"),
+        ("it@lempaala.fi", "technical"),
     }
-    assert organisation.contacts.count() == 4
+    assert organisation.contacts.count() == 5
 
 
 def test_a_service_providers_test_learner_number_notification_is_recorded(terms, reviewer):
@@ -341,7 +347,7 @@ def test_a_swedish_speaking_contact_gets_the_swedish_email(
     registration = submitted(terms, user=submitter, language="fi")
     with django_capture_on_commit_callbacks(execute=True):
         registration = reject(registration, reviewer)
-    context = {"registration": registration, "data": registration.data}
+    context = {"registration": registration}
     swedish_subject, swedish_text, _html = render_email("registration_rejected", context, "sv")
     [message] = [m for m in mailoutbox if m.to == ["sven@lempaala.fi"]]
     assert message.subject == swedish_subject
@@ -442,7 +448,7 @@ def test_the_other_administrative_contacts_are_told_who_sent_it_and_what_was_ask
     [to_anna] = [m for m in mailoutbox if m.to == ["anna@lempaala.fi"]]
     _subject, english, _html = render_email(
         "registration_changes_requested",
-        {"registration": registration, "data": registration.data},
+        {"registration": registration},
         "en",
     )
     assert SUBMITTER in to_anna.body

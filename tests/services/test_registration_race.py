@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SUBMITTER = "riikka.rehtori@lempaala.fi"
 ADMINISTRATIVE = ["anna@lempaala.fi", "sven@lempaala.fi"]
+TECHNICAL = "it@lempaala.fi"
 RECIPIENTS = sorted([SUBMITTER, *ADMINISTRATIVE])
 ROUNDS = range(3)
 
@@ -72,7 +73,8 @@ def registration(terms: TermsVersion, mailoutbox: list) -> Registration:
     organisation = OrganisationFactory(oid=OID)
     for email in ADMINISTRATIVE:
         ContactPersonFactory(organisation=organisation, email=email)
-    data = notification_data(terms, contacts=[contact(email) for email in ADMINISTRATIVE])
+    contacts = [contact(email) for email in ADMINISTRATIVE] + [contact(TECHNICAL, "technical")]
+    data = notification_data(terms, contacts=contacts)
     registration, _created = submit(terms, user=UserFactory(email=SUBMITTER), data=data)
     mailoutbox.clear()
     return registration
@@ -134,7 +136,7 @@ def test_of_an_approval_and_a_rejection_at_once_exactly_one_decision_wins(
         template = "registration_rejected"
     assert decision_recipients(registration) == RECIPIENTS
     assert sorted(m.to[0] for m in mailoutbox) == RECIPIENTS
-    context = {"registration": registration, "data": registration.data}
+    context = {"registration": registration}
     expected = render_email(template, context, registration.language)[0]
     assert {m.subject for m in mailoutbox if m.to == [registration.submitted_by.email]} == {
         expected

@@ -5,8 +5,15 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from onboarding import emails, services
+from onboarding.models import OutgoingEmail
 from onboarding.services import terms_publish
-from tests.factories import TermsVersionFactory, published_terms
+from tests.factories import (
+    ContactPersonFactory,
+    OrganisationFactory,
+    TermsVersionFactory,
+    published_terms,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +45,87 @@ def test_a_version_is_published_only_once():
     terms = published_terms()
     with pytest.raises(ValidationError, match="already published"):
         terms_publish(terms_version=terms)
+
+
+# Announcing ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def members():
+    """Two members with administrative contacts, and people who are not told."""
+    aalto = OrganisationFactory(name_fi="Aaltola", membership="terms_accepted")
+    ContactPersonFactory(organisation=aalto, email="rehtori@aaltola.fi", language="fi")
+    ContactPersonFactory(organisation=aalto, email="hallinto@aaltola.fi", language="sv")
+    ContactPersonFactory(organisation=aalto, email="it@aaltola.fi", role="technical")
+    ContactPersonFactory(organisation=aalto, email="entinen@aaltola.fi", is_active=False)
+    borga = OrganisationFactory(name_fi="Borgå", membership="legacy_contract")
+    ContactPersonFactory(organisation=borga, email="rektor@borga.fi", language="sv")
+    ContactPersonFactory(
+        organisation=OrganisationFactory(membership="none"), email="ulkopuolinen@muu.fi"
+    )
+    ContactPersonFactory(
+        organisation=OrganisationFactory(membership="lapsed"), email="rauennut@muu.fi"
+    )
+    return aalto, borga
+
+
+def announced(terms) -> list[tuple[str, str, str]]:
+    return sorted(
+        (email.organisation.name_fi, email.to, email.language)
+        for email in OutgoingEmail.objects.filter(kind="terms_changed", terms_version=terms)
+    )
+
+
+def test_publishing_tells_each_administrative_contact_of_each_member_once(
+    members, django_capture_on_commit_callbacks
+):
+    draft = TermsVersionFactory(change_summary_sv="Ny kontaktadress.")
+    with django_capture_on_commit_callbacks() as enqueued:
+        terms = terms_publish(terms_version=draft)
+
+    assert announced(terms) == [
+        ("Aaltola", "hallinto@aaltola.fi", "sv"),
+        ("Aaltola", "rehtori@aaltola.fi", "fi"),
+        ("Borgå", "rektor@borga.fi", "sv"),
+    ]
+    assert len(enqueued) == 3  # each sent after the commit
+    assert OutgoingEmail.objects.count() == 3
+    assert "Ny kontaktadress." in OutgoingEmail.objects.get(to="rektor@borga.fi").body_text
+    with pytest.raises(ValidationError, match="already published"):
+        terms_publish(terms_version=terms)
+    assert OutgoingEmail.objects.count() == 3
+
+
+def test_a_version_that_needs_acceptance_is_not_announced_but_left_to_a_campaign(members):
+    terms = terms_publish(terms_version=TermsVersionFactory(requires_reacceptance=True))
+    assert terms.is_published
+    assert not services.terms_announced_when_published(terms)
+    assert not OutgoingEmail.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_while_announcing_leaves_neither_the_publication_nor_any_announcement(
+    members, monkeypatch
+):
+    draft = TermsVersionFactory()
+    real = emails._write
+    written = []
+
+    def failing_on_the_second(*args, **kwargs):
+        if written:
+            raise ConnectionError("the database connection was lost")
+        written.append(real(*args, **kwargs))
+        return written[-1]
+
+    monkeypatch.setattr(emails, "_write", failing_on_the_second)
+    with pytest.raises(ConnectionError):
+        terms_publish(terms_version=draft)
+
+    assert len(written) == 1  # one announcement was written before the failure
+    draft.refresh_from_db()
+    assert not draft.is_published
+    assert not OutgoingEmail.objects.exists()
+
+    monkeypatch.setattr(emails, "_write", real)
+    terms = terms_publish(terms_version=draft)  # publishing again announces to everyone
+    assert len(announced(terms)) == 3
