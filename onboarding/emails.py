@@ -24,6 +24,7 @@ from onboarding.models import (
     Organisation,
     OutgoingEmail,
     Registration,
+    RegistryCheck,
     TermsAcceptance,
     TermsVersion,
 )
@@ -141,6 +142,24 @@ def campaign_summary(campaign: AcceptanceCampaign, lapsed_names: list[str]) -> l
             language=STAFF_LANGUAGE,
             message=message,
             campaign=campaign,
+        )
+        for user in selectors.staff_to_notify()
+    ]
+
+
+def registry_summary(
+    registry_check: RegistryCheck, news: selectors.RegistryNews
+) -> list[OutgoingEmail]:
+    """After a weekly registry check: the members the registry closed, no longer knows or
+    renamed, to every staff member who is told."""
+    message = _message("registry_summary", {"check": registry_check, "news": news})
+    return [
+        _write(
+            Kind.REGISTRY_SUMMARY,
+            to=user.email,
+            language=STAFF_LANGUAGE,
+            message=message,
+            registry_check=registry_check,
         )
         for user in selectors.staff_to_notify()
     ]

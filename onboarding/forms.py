@@ -144,6 +144,17 @@ class NotificationForm(forms.Form):
                 del self.fields[name]
         show_length_limits(self, self.FREE_TEXT)
 
+    def show_registry_values(self, values: dict[str, str]) -> None:
+        """Beside a field, the registry's value (`values` by field name) where it differs from
+        the field's: the person decides which is right, and nothing they typed is replaced."""
+        for name, value in values.items():
+            bound = self[name]
+            if value and value != str(bound.value() or "").strip():
+                note = gettext("In OPH's organisation service: %(value)s") % {"value": value}
+                # The bound field has its own copy of the help text, which the template shows.
+                bound.help_text = f"{bound.help_text} {note}" if bound.help_text else note
+                self.fields[name].help_text = bound.help_text  # names it in aria-describedby
+
     def clean_business_id(self):
         value = self.cleaned_data["business_id"].strip()
         return validate_business_id(value) if value else ""

@@ -89,14 +89,38 @@ def _wrong_node(node: str, expected: str) -> ValidationError:
     )
 
 
+_ORGANISATION_LENGTH = {
+    ORGANISATION_NODE: _(
+        "An organisation OID has 11 digits after %(root)s.%(node)s. (or 12 ending in 10, or 20 "
+        "or more); this one has %(count)s. Check for a missing or doubled digit."
+    ),
+    TEST_ORGANISATION_NODE: _(
+        "A test organisation OID has 11 digits after %(root)s.%(node)s. (or 12 ending in 10, or "
+        "20 or more); this one has %(count)s. Check for a missing or doubled digit."
+    ),
+}
+
+
+def organisation_digits_valid(digits: str) -> bool:
+    """The lengths OPH's organisation OIDs come in after the node; no check digit is tested.
+
+    OPH never checks one (about 3 % of real OIDs fail Luhn): 11 digits (the root
+    00000000001 and the fixed test organisations included); 12 digits ending in 10, a form an
+    old generator wrote (Helsingin kaupunki 346830761110); or 20 and more, timestamp OIDs such
+    as Kela's 2013121014482686198719. Anything else is a dropped or doubled digit.
+    """
+    count = len(digits)
+    return count == 11 or (count == 12 and digits.endswith("10")) or count >= 20
+
+
 def validate_organisation_oid(value: str, *, allow_test: bool = False) -> str:
     """An organisation OID is node 10; node 99 is a test organisation, accepted only if allowed.
 
-    Real organisation OIDs carry no reliable check digit and vary in length, so any run of
-    digits after the node is accepted.
+    Its digits have one of the lengths OPH writes (`organisation_digits_valid`); there is no
+    reliable check digit to test.
     """
     value = str(value or "").strip()
-    node, _digits = _split_oph_oid(value)
+    node, digits = _split_oph_oid(value)
     if node == TEST_ORGANISATION_NODE:
         if not allow_test:
             raise ValidationError(
@@ -104,9 +128,14 @@ def validate_organisation_oid(value: str, *, allow_test: bool = False) -> str:
                 code="test_not_allowed",
                 params={"root": OPH_ROOT},
             )
-        return value
-    if node != ORGANISATION_NODE:
+    elif node != ORGANISATION_NODE:
         raise _wrong_node(node, ORGANISATION_NODE)
+    if not organisation_digits_valid(digits):
+        raise ValidationError(
+            _ORGANISATION_LENGTH[node],
+            code="length",
+            params={"root": OPH_ROOT, "node": node, "count": len(digits)},
+        )
     return value
 
 
@@ -131,7 +160,9 @@ def luhn_check_digit(body: str) -> int:
 def validate_learner_number(value: str, *, allow_test: bool = False) -> str:
     """A learner number is node 24 with 11 digits, the last a 7-3-1 check digit.
 
-    A test learner number is node 98 with a Luhn check digit, accepted only if allowed.
+    A test learner number is node 98 with a Luhn check digit, accepted only if allowed. Both
+    also come with 12 digits ending in 10: a check digit 0 that an old generator wrote as 10
+    (e.g. 1.2.246.562.24.898261719310).
     """
     value = str(value or "").strip()
     node, digits = _split_oph_oid(value)
@@ -147,13 +178,20 @@ def validate_learner_number(value: str, *, allow_test: bool = False) -> str:
         check = learner_check_digit
     else:
         raise _wrong_node(node, LEARNER_NODE)
-    if len(digits) != 11:
+    if len(digits) == 12 and digits.endswith("10"):
+        body, written = digits[:10], 0  # the check digit 0, written as 10
+    elif len(digits) == 11:
+        body, written = digits[:-1], int(digits[-1])
+    else:
         raise ValidationError(
-            _("A learner number has 11 digits after %(root)s.%(node)s.; this one has %(count)s."),
+            _(
+                "A learner number has 11 digits after %(root)s.%(node)s. (or 12 ending in 10); "
+                "this one has %(count)s."
+            ),
             code="length",
             params={"root": OPH_ROOT, "node": node, "count": len(digits)},
         )
-    if check(digits[:-1]) != int(digits[-1]):
+    if check(body) != written:
         raise ValidationError(
             _("The check digit (the last digit) is wrong: check the number for typing errors."),
             code="check_digit",

@@ -23,6 +23,8 @@ READ = [
     "acceptancecampaign",
     "campaigntarget",
     "campaignmessage",
+    "registryentry",
+    "registrycheck",
 ]
 WRITE = {
     "registration": ["change"],

@@ -1,13 +1,14 @@
-"""Reads of the domain: who is a member, which terms are current."""
+"""Reads of the domain: who is a member, which terms are current, what the registry says."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from onboarding.models import (
@@ -18,10 +19,14 @@ from onboarding.models import (
     Organisation,
     OutgoingEmail,
     Registration,
+    RegistryCheck,
+    RegistryEntry,
     TermsAcceptance,
     TermsVersion,
     User,
 )
+from onboarding.models.registry import RegistryState
+from onboarding.organisation_registry import CLOSED_STATUSES, RegistryStatus
 
 
 def current_terms(*, on: date | None = None) -> TermsVersion | None:
@@ -325,4 +330,119 @@ def invitation_grants_contacts(invitation, user) -> bool:
         and CampaignTarget.objects.filter(
             campaign_id=invitation.campaign_id, organisation_id=invitation.organisation_id
         ).exists()
+    )
+
+
+def registry_entry(oid: str) -> RegistryEntry | None:
+    """What OPH's organisation registry last said about `oid`; None if it was never asked."""
+    return RegistryEntry.objects.filter(oid=oid).first()
+
+
+def organisations_with_registry_state(
+    organisations: QuerySet[Organisation] | None = None,
+) -> QuerySet[Organisation]:
+    """The organisations, each with its `registry_state` (a RegistryState value; "not
+    verified" when never asked), in the same query."""
+    organisations = Organisation.objects.all() if organisations is None else organisations
+    entry = RegistryEntry.objects.with_state().filter(oid=OuterRef("oid"))
+    return organisations.annotate(
+        registry_state=Coalesce(
+            Subquery(entry.values("registry_state")[:1]),
+            Value(RegistryState.NOT_VERIFIED.value),
+        )
+    )
+
+
+def members_closed_in_registry() -> QuerySet[Organisation]:
+    """Members in force that the registry has closed (PASSIIVINEN or POISTETTU) or given a
+    closing date: the staff list "members closed in the registry". Nothing about their
+    membership changes by itself; staff decide."""
+    return organisations_with_registry_state(members_in_force()).filter(
+        registry_state=RegistryState.CLOSED
+    )
+
+
+def registry_check_last_finished(*, before: RegistryCheck | None = None) -> RegistryCheck | None:
+    """The latest weekly registry check that finished (other than `before`)."""
+    checks = RegistryCheck.objects.filter(finished_at__isnull=False)
+    if before is not None:
+        checks = checks.exclude(pk=before.pk)
+    return checks.order_by("-finished_at").first()
+
+
+# What a change of the registry's data means to staff, compared between two versions.
+REGISTRY_COMPARED = ("name_fi", "name_sv", "name_en", "business_id")
+
+
+@dataclass(frozen=True)
+class MemberInRegistry:
+    """A member and two versions of what the registry said of it: before and now."""
+
+    organisation: Organisation
+    now: Any  # a RegistryEntry history row
+    before: Any | None  # None when the registry was first asked in between
+
+    @property
+    def status(self) -> str:
+        """The registry's status now, in the reader's language ("" when it gives none)."""
+        return str(dict(RegistryStatus.choices).get(self.now.status, self.now.status))
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field's name, before, now) of the names and business ID that changed."""
+        if self.before is None:
+            return []
+        return [
+            (RegistryEntry._meta.get_field(name).verbose_name, old, new)
+            for name in REGISTRY_COMPARED
+            if (old := getattr(self.before, name)) != (new := getattr(self.now, name))
+        ]
+
+
+@dataclass(frozen=True)
+class RegistryNews:
+    """What the registry began to say about members between two moments."""
+
+    closed: list[MemberInRegistry]  # became PASSIIVINEN or POISTETTU, or got a closing date
+    no_longer_found: list[MemberInRegistry]
+    changed: list[MemberInRegistry]  # a new name or business ID
+
+    def __bool__(self) -> bool:
+        return bool(self.closed or self.no_longer_found or self.changed)
+
+
+def registry_news(*, since: datetime | None, until: datetime) -> RegistryNews:
+    """Members whose registry data changed after `since` (ever, if None) up to `until`, from
+    the snapshots' history: whoever asked (the weekly check, a reviewer, a notification), a
+    change is told once. Three queries, growing with the changes, not the members."""
+    members = members_in_force()
+    recent = RegistryEntry.history.filter(oid__in=members.values("oid"), history_date__lte=until)
+    if since is not None:
+        recent = recent.filter(history_date__gt=since)
+    now = {row.oid: row for row in recent.order_by("oid", "history_date", "history_id")}
+    before = {}
+    if since is not None and now:
+        earlier = RegistryEntry.history.filter(oid__in=list(now), history_date__lte=since)
+        before = {row.oid: row for row in earlier.order_by("oid", "history_date", "history_id")}
+    organisations = {o.oid: o for o in members.filter(oid__in=list(now)).order_by("name_fi")}
+    news = RegistryNews(closed=[], no_longer_found=[], changed=[])
+    for oid, organisation in organisations.items():
+        member = MemberInRegistry(organisation, now[oid], before.get(oid))
+        if _closing(member.now) and not _closing(member.before):
+            news.closed.append(member)
+        if member.before is None or not member.before.found:
+            continue
+        if not member.now.found:
+            news.no_longer_found.append(member)
+        elif member.changes:
+            news.changed.append(member)
+    return news
+
+
+def _closing(version) -> bool:
+    """Closed or closing in a version of an entry (`RegistryEntry.state` CLOSED)."""
+    return (
+        version is not None
+        and version.found
+        and (version.status in CLOSED_STATUSES or version.closed_on is not None)
     )

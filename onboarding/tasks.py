@@ -12,6 +12,7 @@ from onboarding.services.outgoing_emails import (
     outgoing_email_send,
     outgoing_emails_stranded,
 )
+from onboarding.services.registry import registry_recheck_members
 
 EMAIL_MAX_RETRIES = 8
 
@@ -50,3 +51,12 @@ def send_due_reminders() -> int:
 def delete_abandoned_import_uploads() -> int:
     """Nightly (Celery beat, 03:30 Helsinki time): import files nobody confirmed within a day."""
     return len(import_uploads_delete_abandoned())
+
+
+@shared_task
+def recheck_members_in_registry() -> int:
+    """Weekly (Celery beat, Monday 05:00 Helsinki time): every member in force asked again in
+    OPH's organisation registry, and staff told once of what is new. Returns how many the
+    registry answered about (0 with lookups off)."""
+    check = registry_recheck_members()
+    return check.checked if check else 0

@@ -193,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.tasks.delete_abandoned_import_uploads",
         "schedule": crontab(hour=3, minute=30),  # nightly; uploads older than a day go
     },
+    "recheck-members-in-registry": {
+        "task": "onboarding.tasks.recheck_members_in_registry",
+        "schedule": crontab(day_of_week="mon", hour=5, minute=0),  # weekly, before office hours
+    },
 }
 
 # The domain.
@@ -202,6 +206,20 @@ PHONENUMBER_DEFAULT_REGION = "FI"
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # How long a campaign invitation's personal link stays valid.
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=180)
+
+# OPH's organisation service (Organisaatiopalvelu), asked about organisations by OID
+# (`onboarding.organisation_registry`). Empty: lookups are off (development, most tests).
+ORGANISATION_SERVICE_URL = env.str("ORGANISATION_SERVICE_URL", default="").rstrip("/")
+# How OPH's services name their callers: OPH's root OID and the service's name.
+ORGANISATION_SERVICE_CALLER_ID = env.str(
+    "ORGANISATION_SERVICE_CALLER_ID", default="1.2.246.562.10.00000000001.mpassid-portal"
+)
+# Seconds to wait for an answer (no retries: the weekly check and the form's next step ask again).
+ORGANISATION_SERVICE_TIMEOUT = env.float("ORGANISATION_SERVICE_TIMEOUT", default=5.0)
+# Seconds an answer (found or not found, never a failure) is kept in the cache.
+ORGANISATION_SERVICE_CACHE_SECONDS = env.int("ORGANISATION_SERVICE_CACHE_SECONDS", default=300)
+# Seconds the weekly re-check waits between two requests, to be polite to OPH's service.
+ORGANISATION_SERVICE_PAUSE = env.float("ORGANISATION_SERVICE_PAUSE", default=0.5)
 
 # Security: HTTPS behind a proxy in production.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -219,4 +237,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Not a line per request to OPH's organisation service: failures are logged by the portal.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

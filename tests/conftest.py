@@ -1,8 +1,25 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from onboarding.models import Organisation, TermsVersion, User
 from tests.environment import CHROMIUM, POSTGRES, REDIS, available, in_ci
+from tests.factories import (
+    ALICE,
+    BOB,
+    BORGA,
+    CHARLIE,
+    LEMPAALA,
+    LEMPAALA_IT,
+    MALLORY,
+    ContactPersonFactory,
+    OrganisationFactory,
+    UserFactory,
+    published_terms,
+    verified_user,
+)
 
 # Which marker or fixture needs which outside service.
 DB_FIXTURES = {
@@ -67,3 +84,72 @@ def admin_user(admin_user):
 
     TOTP.activate(admin_user, generate_totp_secret())
     return admin_user
+
+
+# The people and organisations the tests share ---------------------------------------------------
+# Their addresses are in tests/factories.py, for assertions.
+
+
+@pytest.fixture
+def terms() -> TermsVersion:
+    """The terms of use in force: version 2024-1, published, in effect since 1 January 2024."""
+    return published_terms(version="2024-1", effective_from=date(2024, 1, 1))
+
+
+@pytest.fixture
+def alice() -> User:
+    """Alice, Lempäälä's principal: she sends its notification, naming herself its
+    administrative contact (`notification_data`); with `lempaala`, she is that contact."""
+    return verified_user(ALICE)
+
+
+@pytest.fixture
+def lempaala() -> Organisation:
+    """Lempäälän kunta, an education provider, a member by its joining agreement: its active
+    contacts are alice (administrative, Finnish) and its IT support (technical, Swedish)."""
+    organisation = OrganisationFactory(
+        oid=LEMPAALA,
+        name_fi="Lempäälän kunta",
+        name_sv="Lembois kommun",
+        name_en="Municipality of Lempäälä",
+        business_id="0150783-1",
+        membership="legacy_contract",
+    )
+    ContactPersonFactory(organisation=organisation, email=ALICE, name="Alice Aaltonen")
+    ContactPersonFactory(
+        organisation=organisation,
+        email=LEMPAALA_IT,
+        name="Teemu Tekninen",
+        role="technical",
+        language="sv",
+    )
+    return organisation
+
+
+@pytest.fixture
+def borga() -> Organisation:
+    """Borgå stad, another member by its joining agreement: bob is its administrative
+    contact (Swedish)."""
+    organisation = OrganisationFactory(
+        oid=BORGA, name_fi="Porvoon kaupunki", name_sv="Borgå stad", membership="legacy_contract"
+    )
+    ContactPersonFactory(organisation=organisation, email=BOB, name="Bob Berg", language="sv")
+    return organisation
+
+
+@pytest.fixture
+def bob(borga) -> User:
+    """Bob, the administrative contact of Borgå: another organisation's."""
+    return verified_user(BOB)
+
+
+@pytest.fixture
+def charlie() -> User:
+    """Charlie, OPH staff who review notifications (and are told of them)."""
+    return UserFactory(email=CHARLIE, is_staff=True)
+
+
+@pytest.fixture
+def mallory() -> User:
+    """Mallory, signed up with a verified address: a contact of nothing, who sent nothing."""
+    return verified_user(MALLORY)

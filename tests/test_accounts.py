@@ -10,7 +10,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 
 from onboarding.models import User
-from tests.factories import UserFactory, current_totp_code
+from tests.factories import UserFactory, current_totp_code, verified_user
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +19,6 @@ CODE = re.compile(r"^\s*([A-Z0-9]{4}-?[A-Z0-9]{2,4})\s*$", re.MULTILINE)
 
 def code_from(message) -> str:
     return CODE.search(message.body).group(1)
-
-
-def verified(email: str, **extra) -> User:
-    user = UserFactory(email=email, **extra)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
 
 
 def test_a_first_time_visitor_gets_an_account_by_the_code_from_their_inbox(client, mailoutbox):
@@ -81,13 +75,13 @@ def test_a_wrong_code_does_not_sign_in(client, mailoutbox):
 
 
 def test_a_closed_account_gets_no_code(client, mailoutbox):
-    verified("left@koulu.fi", is_active=False)
+    verified_user("left@koulu.fi", is_active=False)
     client.post(reverse("account_request_login_code"), {"email": "left@koulu.fi"})
     assert not any(CODE.search(m.body) for m in mailoutbox)
 
 
 def test_a_member_signs_in_by_an_emailed_code(client, mailoutbox):
-    verified("rehtori@koulu.fi")
+    verified_user("rehtori@koulu.fi")
     response = client.post(reverse("account_request_login_code"), {"email": "rehtori@koulu.fi"})
     assert response.status_code == 302
     client.post(response["Location"], {"code": code_from(mailoutbox[-1])})
@@ -95,7 +89,7 @@ def test_a_member_signs_in_by_an_emailed_code(client, mailoutbox):
 
 
 def test_the_answer_is_the_same_for_known_and_unknown_addresses(client, mailoutbox):
-    verified("known@koulu.fi")
+    verified_user("known@koulu.fi")
     known = client.post(reverse("account_request_login_code"), {"email": "known@koulu.fi"})
     known_page = client.get(known["Location"]).content.decode()
     client.cookies.clear()
@@ -129,7 +123,7 @@ def test_the_admin_password_form_is_not_a_way_in(client):
 
 
 def test_staff_without_a_second_factor_are_sent_to_set_one_up(client):
-    staff = verified("staff@oph.fi", is_staff=True, is_superuser=True)
+    staff = verified_user("staff@oph.fi", is_staff=True, is_superuser=True)
     client.force_login(staff)
     index = client.get(reverse("admin:index"))
     assert index.status_code == 302
@@ -139,7 +133,7 @@ def test_staff_without_a_second_factor_are_sent_to_set_one_up(client):
 
 
 def test_staff_sign_in_with_password_and_a_totp_code_reaches_the_admin(client):
-    staff = verified("staff@oph.fi", is_staff=True, is_superuser=True)
+    staff = verified_user("staff@oph.fi", is_staff=True, is_superuser=True)
     secret = generate_totp_secret()
     TOTP.activate(staff, secret)
     response = client.post(
@@ -154,12 +148,12 @@ def test_staff_sign_in_with_password_and_a_totp_code_reaches_the_admin(client):
 
 def test_development_may_skip_the_second_factor(client, settings):
     settings.ADMIN_REQUIRE_MFA = False
-    client.force_login(verified("dev@oph.fi", is_staff=True, is_superuser=True))
+    client.force_login(verified_user("dev@oph.fi", is_staff=True, is_superuser=True))
     assert client.get(reverse("admin:index")).status_code == 200
 
 
 def test_people_who_are_not_staff_are_refused_the_admin(client):
-    client.force_login(verified("rehtori@koulu.fi"))
+    client.force_login(verified_user("rehtori@koulu.fi"))
     assert client.get(reverse("admin:index")).status_code in (302, 403)
     assert client.get(reverse("admin:onboarding_organisation_changelist")).status_code != 200
 

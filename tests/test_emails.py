@@ -11,15 +11,14 @@ from django.utils import timezone
 from onboarding import emails
 from onboarding.models import OutgoingEmail
 from onboarding.services.campaigns import campaign_create
-from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
-from tests.notifications import submit
+from tests.factories import ALICE, CHARLIE, ContactPersonFactory, OrganisationFactory, notification
 
 pytestmark = pytest.mark.django_db
 
 
-def test_each_kind_links_to_what_caused_it(django_capture_on_commit_callbacks):
-    terms = published_terms()
-    UserFactory(email="kasittelija@oph.fi", is_staff=True)
+def test_each_kind_links_to_what_caused_it(
+    django_capture_on_commit_callbacks, terms, alice, charlie
+):
     member = OrganisationFactory(name_fi="Aaltola", membership="legacy_contract")
     contact = ContactPersonFactory(organisation=member, email="Rehtori@Aaltola.fi")
     campaign = campaign_create(
@@ -27,7 +26,7 @@ def test_each_kind_links_to_what_caused_it(django_capture_on_commit_callbacks):
     )
     OutgoingEmail.objects.all().delete()
     with django_capture_on_commit_callbacks():
-        registration, _created = submit(terms, user=UserFactory(email="riikka@lempaala.fi"))
+        registration = notification(terms, user=alice)
     reminder = emails.campaign_message(
         campaign=campaign,
         organisation=member,
@@ -40,8 +39,8 @@ def test_each_kind_links_to_what_caused_it(django_capture_on_commit_callbacks):
     [announcement] = emails.terms_changed(terms)
 
     receipt = registration.emails.get(kind="receipt")
-    assert receipt.key == f"receipt:{registration.pk}:riikka@lempaala.fi"
-    assert [e.to for e in registration.emails.filter(kind="to_review")] == ["kasittelija@oph.fi"]
+    assert receipt.key == f"receipt:{registration.pk}:{ALICE}"
+    assert [e.to for e in registration.emails.filter(kind="to_review")] == [CHARLIE]
     assert (reminder.kind, reminder.campaign, reminder.organisation) == (
         "campaign_reminder",
         campaign,
@@ -51,7 +50,7 @@ def test_each_kind_links_to_what_caused_it(django_capture_on_commit_callbacks):
     assert (summary.kind, summary.campaign, summary.to) == (
         "campaign_summary",
         campaign,
-        "kasittelija@oph.fi",
+        CHARLIE,
     )
     assert (announcement.kind, announcement.terms_version, announcement.organisation) == (
         "terms_changed",
@@ -60,9 +59,8 @@ def test_each_kind_links_to_what_caused_it(django_capture_on_commit_callbacks):
     )
 
 
-def test_an_event_told_twice_writes_its_emails_once(django_capture_on_commit_callbacks):
-    terms = published_terms()
-    registration, _created = submit(terms)
+def test_an_event_told_twice_writes_its_emails_once(django_capture_on_commit_callbacks, terms):
+    registration = notification(terms)
     with django_capture_on_commit_callbacks() as enqueued:
         again = emails.registration_receipt(registration)
         decisions = emails.registration_decision(registration, "registration_rejected")
@@ -72,8 +70,8 @@ def test_an_event_told_twice_writes_its_emails_once(django_capture_on_commit_cal
     assert len(enqueued) == len(decisions)  # only the new rows are sent
 
 
-def test_a_long_key_is_shortened_without_two_becoming_one():
-    registration, _created = submit(published_terms())
+def test_a_long_key_is_shortened_without_two_becoming_one(terms):
+    registration = notification(terms)
     long = "x" * 190
     first = emails.email_key("decision", {"registration": registration}, "", f"{long}1@a.fi")
     second = emails.email_key("decision", {"registration": registration}, "", f"{long}2@a.fi")

@@ -75,12 +75,58 @@ def test_the_reference_check_digits_match_known_examples() -> None:
 
 
 # Organisation OIDs.
+HELSINKI_OID = f"{ROOT}.10.346830761110"  # 12 digits ending in 10, an old generator's form
+KELA_OID = f"{ROOT}.10.2013121014482686198719"  # a timestamp OID
+OPH_TEST_ORGANISATION = f"{ROOT}.99.00000000001"
+
+
+def ref_organisation_length_ok(digits: str) -> bool:
+    """OPH's lengths: 11 digits, 12 ending in 10, or 20 and more; never a check digit."""
+    return len(digits) == 11 or (len(digits) == 12 and digits[-2:] == "10") or len(digits) >= 20
+
+
 @pytest.mark.parametrize(
-    "oid",
-    [LEMPAALA_OID, OPH_ROOT_ORGANISATION, f"{ROOT}.10.123456789012", f"{ROOT}.10.{'1' * 22}"],
+    "oid", [LEMPAALA_OID, OPH_ROOT_ORGANISATION, HELSINKI_OID, KELA_OID, f"{ROOT}.10.{'1' * 22}"]
 )
-def test_real_organisation_oids_of_any_length_are_accepted(oid: str) -> None:
+def test_real_organisation_oids_in_the_forms_oph_writes_are_accepted(oid: str) -> None:
     assert validate_organisation_oid(oid) == oid
+
+
+def test_an_organisation_oid_is_never_checked_on_a_check_digit() -> None:
+    body = "7448410393"  # about 3 % of real OIDs fail Luhn: OPH never checks it
+    for last in DIGITS:
+        assert validate_organisation_oid(f"{ROOT}.10.{body}{last}") == f"{ROOT}.10.{body}{last}"
+    assert ref_luhn_check(body) != 8
+
+
+def test_oph_test_organisations_are_accepted_when_allowed() -> None:
+    assert validate_organisation_oid(OPH_TEST_ORGANISATION, allow_test=True) == (
+        OPH_TEST_ORGANISATION
+    )
+
+
+@pytest.mark.parametrize(
+    ("digits", "count"),
+    [
+        ("7448410393", "10"),  # a dropped digit
+        ("744841039377", "12"),  # a doubled one: 12 digits not ending in 10
+        ("7448410393777", "13"),
+        ("1", "1"),
+        ("1" * 19, "19"),
+    ],
+)
+def test_an_organisation_oid_of_another_length_is_refused_saying_what_was_found(
+    digits: str, count: str
+) -> None:
+    text = refused(validate_organisation_oid, f"{ROOT}.10.{digits}", "length")
+    assert f"An organisation OID has 11 digits after {ROOT}.10." in text
+    assert f"this one has {count}" in text
+
+
+def test_a_test_organisation_oid_of_another_length_is_refused_as_a_test_one() -> None:
+    text = refused(validate_organisation_oid, f"{ROOT}.99.1234567890", "length", allow_test=True)
+    assert f"A test organisation OID has 11 digits after {ROOT}.99." in text
+    assert "this one has 10" in text
 
 
 def test_an_oid_longer_than_any_real_one_is_refused_saying_how_long_it_is() -> None:
@@ -137,10 +183,32 @@ def test_a_learner_number_with_a_wrong_check_digit_is_refused() -> None:
     refused(validate_learner_number, good[:-1] + "4", "check_digit")
 
 
-@pytest.mark.parametrize(("digits", "count"), [("1" * 10, "10"), ("1" * 12, "12")])
+@pytest.mark.parametrize(
+    ("digits", "count"), [("1" * 10, "10"), ("1" * 12, "12"), ("1" * 11 + "10", "13")]
+)
 def test_a_learner_number_needs_eleven_digits(digits: str, count: str) -> None:
     text = refused(validate_learner_number, f"{ROOT}.24.{digits}", "length")
     assert f"this one has {count}" in text and f"{ROOT}.24." in text
+
+
+def test_a_check_digit_zero_written_as_ten_is_valid() -> None:
+    number = f"{ROOT}.24.898261719310"  # as OPH's data has it
+    assert ref_learner_check("8982617193") == 0
+    assert validate_learner_number(number) == number
+    assert validate_learner_number(f"{ROOT}.24.89826171930") == f"{ROOT}.24.89826171930"
+
+
+def test_the_twelve_digit_form_is_only_for_a_check_digit_zero() -> None:
+    body = "1000000000"
+    assert ref_learner_check(body) != 0
+    refused(validate_learner_number, f"{ROOT}.24.{body}10", "check_digit")
+
+
+def test_a_test_learner_number_also_comes_in_the_twelve_digit_form() -> None:
+    body = next(f"{n:010d}" for n in range(1000, 2000) if ref_luhn_check(f"{n:010d}") == 0)
+    number = f"{ROOT}.98.{body}10"
+    assert validate_learner_number(number, allow_test=True) == number
+    refused(validate_learner_number, number, "test_not_allowed")
 
 
 def test_a_test_learner_number_is_refused_unless_allowed() -> None:
@@ -209,10 +277,26 @@ def test_any_single_digit_typo_in_a_learner_number_is_caught(
 
 
 @modest
-@given(digits=st.text(alphabet=DIGITS, min_size=1, max_size=40))
-def test_any_digits_make_an_organisation_oid(digits: str) -> None:
-    oid = f"{ROOT}.10.{digits}"
-    assert validate_organisation_oid(oid) == oid
+@given(digits=st.text(alphabet=DIGITS, min_size=1, max_size=40), node=st.sampled_from(["10", "99"]))
+def test_exactly_oph_lengths_of_any_digits_make_an_organisation_oid(digits: str, node: str) -> None:
+    oid = f"{ROOT}.{node}.{digits}"
+    if ref_organisation_length_ok(digits):
+        assert validate_organisation_oid(oid, allow_test=True) == oid
+    else:
+        refused(validate_organisation_oid, oid, "length", allow_test=True)
+
+
+@modest
+@given(body=bodies, node=st.sampled_from(["24", "98"]))
+def test_a_twelve_digit_learner_number_is_valid_exactly_when_its_check_digit_is_zero(
+    body: str, node: str
+) -> None:
+    check = ref_learner_check if node == "24" else ref_luhn_check
+    value = f"{ROOT}.{node}.{body}10"
+    if check(body) == 0:
+        assert validate_learner_number(value, allow_test=True) == value
+    else:
+        refused(validate_learner_number, value, "check_digit", allow_test=True)
 
 
 @modest

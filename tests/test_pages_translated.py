@@ -9,21 +9,14 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client
 
-from tests.factories import (
-    ContactPersonFactory,
-    OrganisationFactory,
-    TermsAcceptanceFactory,
-    UserFactory,
-    published_terms,
-)
+from tests.factories import LEMPAALA as OID
+from tests.factories import TermsAcceptanceFactory
 
 pytestmark = pytest.mark.django_db
 
-OID = "1.2.246.562.10.74484103937"
 # The same in every language: proper names, abbreviations, formats.
 SAME_IN_EVERY_LANGUAGE = {
     "MPASSid", "OPH", "OID", "SHA-256", "JSON", "TOTP", "MFA", "Y-tunnus", "ID", "Email",
@@ -83,19 +76,17 @@ def _without(text: str, data: set[str]) -> str:
 
 
 @pytest.fixture
-def member_client(client) -> tuple[Client, set[str]]:
-    terms = published_terms()
-    organisation = OrganisationFactory(oid=OID, name_fi="Lempäälän kunta", name_sv="", name_en="")
-    TermsAcceptanceFactory(organisation=organisation, terms_version=terms)
-    contact = ContactPersonFactory(
-        organisation=organisation, email="rehtori@lempaala.example", name="Riikka Rehtori"
-    )
-    user = UserFactory(email=contact.email)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    client.force_login(user)
+def member_client(client, terms, lempaala, alice) -> tuple[Client, set[str]]:
+    """alice signed in, a contact of Lempäälä, which has accepted the terms; and the data
+    (not text to translate) that her pages show."""
+    TermsAcceptanceFactory(organisation=lempaala, terms_version=terms)
+    client.force_login(alice)
+    contacts = list(lempaala.contacts.all())
     data = {
-        organisation.name_fi, organisation.business_id, OID, contact.email, contact.name,
-        terms.title, terms.version, str(contact.phone), terms.content_sha256,
+        lempaala.name_fi, lempaala.name_sv, lempaala.name_en, lempaala.business_id, OID,
+        terms.title, terms.version, terms.content_sha256,
+        *(c.email for c in contacts), *(c.name for c in contacts),
+        *(str(c.phone) for c in contacts),
     }  # fmt: skip
     return client, data | {line for line in terms.text.splitlines() if line.strip()}
 

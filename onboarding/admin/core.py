@@ -20,10 +20,13 @@ from onboarding.models import (
     ContactPerson,
     LegacyContract,
     Organisation,
+    RegistryCheck,
+    RegistryEntry,
     TermsAcceptance,
     TermsVersion,
     User,
 )
+from onboarding.models.registry import RegistryState
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -68,6 +71,22 @@ class TestOrganisationFilter(admin.SimpleListFilter):
             return queryset.test()
         if self.value() == "no":
             return queryset.real()
+        return queryset
+
+
+class RegistryStateFilter(admin.SimpleListFilter):
+    """By what OPH's organisation registry last said (`RegistryEntry.state`); "closed in the
+    registry" is the staff list of members to act on."""
+
+    title = _("organisation registry")
+    parameter_name = "registry"
+
+    def lookups(self, request, model_admin):
+        return RegistryState.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in RegistryState.values:
+            return queryset.filter(registry_state=self.value())
         return queryset
 
 
@@ -132,9 +151,10 @@ class OrganisationAdmin(LegacyImportAdminMixin, HistoryAdmin):
         "business_id",
         "active_contacts",
         "latest_terms",
+        "registry",
         "is_test",
     ]
-    list_filter = ["kind", "membership", TestOrganisationFilter]
+    list_filter = ["kind", "membership", RegistryStateFilter, TestOrganisationFilter]
     search_fields = ["oid", "name_fi", "name_sv", "name_en", "business_id", "contacts__email"]
     # Membership and notified test-learner use change only through notifications and campaigns.
     readonly_fields = [
@@ -148,7 +168,11 @@ class OrganisationAdmin(LegacyImportAdminMixin, HistoryAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
-        return selectors.organisations_for_review()
+        return selectors.organisations_with_registry_state(selectors.organisations_for_review())
+
+    @admin.display(description=_("organisation registry"), ordering="registry_state")
+    def registry(self, obj):
+        return RegistryState(obj.registry_state).label
 
     @admin.display(description=_("active contacts"), ordering="active_contact_count")
     def active_contacts(self, obj):
@@ -161,6 +185,26 @@ class OrganisationAdmin(LegacyImportAdminMixin, HistoryAdmin):
     @admin.display(description=_("test organisation"), boolean=True)
     def is_test(self, obj):
         return obj.is_test
+
+
+@admin.register(RegistryEntry)
+class RegistryEntryAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    """What the registry last said about each OID; its history shows every change of the
+    registry's data (names, business ID, status, closing date). Written only by the checks."""
+
+    list_display = ["oid", "name_fi", "business_id", "status", "closed_on", "state", "checked_at"]
+    list_filter = [("last_failure", admin.EmptyFieldListFilter), "status"]
+    search_fields = ["oid", "name_fi", "name_sv", "name_en", "business_id"]
+    date_hierarchy = "checked_at"
+
+    @admin.display(description=_("organisation registry"))
+    def state(self, obj):
+        return obj.state.label
+
+
+@admin.register(RegistryCheck)
+class RegistryCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["started_at", "finished_at", "checked", "failed", "stopped"]
 
 
 @admin.register(ContactPerson)

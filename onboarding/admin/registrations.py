@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from onboarding import selectors, services
+from onboarding import notification_registry, selectors, services
 from onboarding.admin.core import HistoryAdmin, ReadOnlyAdminMixin
 from onboarding.comparison import compare
 from onboarding.forms import DecisionForm
@@ -26,6 +26,9 @@ DECISIONS = {
         _("Changes were requested from the submitter."),
     ),
 }
+
+# The name of the review page's button that asks OPH's organisation registry again.
+RECHECK = "recheck_registry"
 
 
 @admin.register(Registration)
@@ -81,6 +84,10 @@ class RegistrationAdmin(HistoryAdmin):
         if request.method == "POST":
             if not self.has_change_permission(request, registration):
                 raise PermissionDenied
+            if RECHECK in request.POST:
+                level, said = notification_registry.registry_recheck(registration.oid)
+                self.message_user(request, said, level)
+                return redirect(request.get_full_path())
             if form.is_valid():
                 service, done = DECISIONS[form.cleaned_data["decision"]]
                 kwargs = {"registration_id": registration.pk, "reviewer": request.user}
@@ -93,8 +100,13 @@ class RegistrationAdmin(HistoryAdmin):
                 else:
                     self.message_user(request, done, messages.SUCCESS)
                     return redirect("admin:onboarding_pendingregistration_changelist")
+        context = self._review_context(request, registration, form)
+        return TemplateResponse(request, "admin/onboarding/registration/review.html", context)
+
+    def _review_context(self, request, registration: Registration, form: DecisionForm) -> dict:
         rows, contacts = compare(registration)
-        context = {
+        may_change = self.has_change_permission(request, registration)
+        return {
             **self.admin_site.each_context(request),
             "title": _("Review the notification"),
             "opts": self.model._meta,
@@ -103,14 +115,17 @@ class RegistrationAdmin(HistoryAdmin):
             "rows": rows,
             "contacts": contacts,
             "decision_form": form,
-            "can_decide": registration.is_pending
-            and self.has_change_permission(request, registration),
+            "can_decide": registration.is_pending and may_change,
+            "registry": notification_registry.registry_review(
+                registration.oid, registration.submitted
+            ),
+            "can_recheck": may_change,
+            "recheck": RECHECK,
             "emails": selectors.registration_emails(registration),
             "other_registrations": selectors.registrations_of_oid(registration.oid).exclude(
                 pk=registration.pk
             ),
         }
-        return TemplateResponse(request, "admin/onboarding/registration/review.html", context)
 
 
 def _registration_or_none(object_id: str) -> Registration | None:

@@ -2,6 +2,7 @@ from onboarding.models.campaigns import AcceptanceCampaign, CampaignMessage, Cam
 from onboarding.models.emails import OutgoingEmail
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
 from onboarding.models.registrations import PendingRegistration, Registration
+from onboarding.models.registry import RegistryCheck, RegistryEntry
 from onboarding.models.terms import ImmutableRecordError, TermsAcceptance, TermsVersion
 from onboarding.models.users import User
 
@@ -16,6 +17,8 @@ __all__ = [
     "OutgoingEmail",
     "PendingRegistration",
     "Registration",
+    "RegistryCheck",
+    "RegistryEntry",
     "TermsAcceptance",
     "TermsVersion",
     "User",

@@ -15,6 +15,7 @@ class EmailKind(models.TextChoices):
     CAMPAIGN_LAPSED = "campaign_lapsed", _("Campaign lapse notice")
     CAMPAIGN_SUMMARY = "campaign_summary", _("Campaign summary")
     TERMS_CHANGED = "terms_changed", _("Terms of use changed")
+    REGISTRY_SUMMARY = "registry_summary", _("Registry check summary")
 
 
 def _cause(model: str, verbose_name: str) -> models.ForeignKey:
@@ -32,7 +33,7 @@ class OutgoingEmail(models.Model):
     """An email written in the same transaction as the event it tells of, then sent once.
 
     `kind` says what it tells and the links (`registration`, `campaign`, `terms_version`,
-    `organisation`) what caused it. `key` is built from those and the recipient
+    `organisation`, `registry_check`) what caused it. `key` is built from those and the recipient
     (`onboarding.emails`): the same event never queues the same message twice, and the sending
     task skips a message already sent.
     """
@@ -50,6 +51,7 @@ class OutgoingEmail(models.Model):
     campaign = _cause("AcceptanceCampaign", _("acceptance campaign"))
     terms_version = _cause("TermsVersion", _("terms of use version"))
     organisation = _cause("Organisation", _("organisation"))
+    registry_check = _cause("RegistryCheck", _("registry check"))
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=2)
     subject = models.CharField(_("subject"), max_length=300)
@@ -65,7 +67,7 @@ class OutgoingEmail(models.Model):
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
 
     # What caused an email, in the order its key names them.
-    CAUSES = ("registration", "campaign", "terms_version", "organisation")
+    CAUSES = ("registration", "campaign", "terms_version", "organisation", "registry_check")
 
     class Meta:
         verbose_name = _("email")

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from onboarding import selectors, services
+from onboarding import notification_registry, selectors, services
 from onboarding.forms import (
     BaseContactFormSet,
     ContactFormSet,
@@ -25,7 +25,7 @@ from onboarding.forms import (
 )
 from onboarding.identifiers import validate_organisation_oid
 from onboarding.localised import active_language
-from onboarding.models import Organisation, Registration, TermsVersion
+from onboarding.models import Organisation, Registration, RegistryEntry, TermsVersion
 from onboarding.notification_data import ContactDetails, NotificationData, OrganisationDetails
 from onboarding.views.error_summary import error_summary
 
@@ -115,15 +115,19 @@ def _keep_draft(request, oid: str, draft: Draft | None) -> None:
 
 
 def _initial(
-    request, organisation: Organisation | None, correction: Registration | None
+    request,
+    organisation: Organisation | None,
+    correction: Registration | None,
+    registry: RegistryEntry | None,
 ) -> tuple[dict, list[dict]]:
     """What the form starts with: a notification sent back for changes as it was sent; else
     public facts of a known organisation, its contacts only for people who are its contacts
-    already (others must not read them)."""
+    already (others must not read them); else, for an organisation new to the portal, its
+    names and business ID as OPH's organisation registry has them."""
     if correction is not None:
         return correction.submitted.to_initial()
     if organisation is None:
-        return {}, []
+        return notification_registry.form_prefill(registry), []
     values = OrganisationDetails.of(organisation).values()
     contacts = []
     invited = organisation.pk in request.session.get("invited_organisations", [])
@@ -156,6 +160,8 @@ def notify(request, oid: str):
         return _to_waiting(request, waiting)
     current = selectors.current_terms()
     terms = current if selectors.acceptance_due(organisation, current) else None
+    # Asked once as the form opens; a re-render reads what was stored then.
+    registry = notification_registry.registry_for_form(oid, ask=request.method == "GET")
 
     if request.method == "POST" and "add_contact" in request.POST:
         form, formset = _forms_with_another_row(request.POST, terms)
@@ -168,8 +174,11 @@ def notify(request, oid: str):
             return redirect("onboarding:notify_check", oid=oid)
         token = request.POST.get("token")
     else:
-        form, formset, token = _forms_to_start(request, oid, organisation, correction, terms)
+        form, formset, token = _forms_to_start(
+            request, oid, organisation, correction, terms, registry
+        )
 
+    form.show_registry_values(notification_registry.registry_values(registry))
     errors = error_summary(form, formset) if form.is_bound else []
     return render(
         request,
@@ -184,6 +193,7 @@ def notify(request, oid: str):
             "errors": errors,
             "can_add_contact": formset.total_form_count() < MAX_CONTACTS,
             "correction": correction,
+            "registry_warning": notification_registry.form_warning(registry),
         },
         status=400 if errors else 200,
     )
@@ -217,6 +227,7 @@ def _forms_to_start(
     organisation: Organisation | None,
     correction: Registration | None,
     terms: TermsVersion | None,
+    registry: RegistryEntry | None,
 ) -> tuple[NotificationForm, BaseContactFormSet, str]:
     """(form, formset, token) when the form opens: the draft, refused or not, or a new one."""
     draft = _draft(request, oid)
@@ -225,7 +236,8 @@ def _forms_to_start(
     if draft:
         (initial, rows), token = draft.data.to_initial(accepted=True), draft.token
     else:
-        (initial, rows), token = _initial(request, organisation, correction), str(uuid.uuid4())
+        initial, rows = _initial(request, organisation, correction, registry)
+        token = str(uuid.uuid4())
     form = NotificationForm(initial=initial, asks_acceptance=terms is not None)
     return form, ContactFormSet(initial=contact_rows(rows), prefix="contacts"), token
 
@@ -290,6 +302,9 @@ def notify_check(request, oid: str):
             "notification": draft.data,
             "terms": _draft_terms(draft.data),
             "token": draft.token,
+            "registry_warning": notification_registry.form_warning(
+                notification_registry.registry_for_form(oid, ask=False)
+            ),
         },
     )
 

@@ -16,9 +16,10 @@ from tests.factories import (
     OrganisationFactory,
     TermsAcceptanceFactory,
     TermsVersionFactory,
+    notification_data,
     published_terms,
+    submit,
 )
-from tests.notifications import notification_data, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -125,8 +126,7 @@ def test_list_pages_cost_the_same_queries_for_many_rows(
         assert admin_client.get(url).status_code == 200
 
 
-def test_a_published_version_is_shown_read_only_without_delete(admin_client):
-    terms = published_terms()
+def test_a_published_version_is_shown_read_only_without_delete(admin_client, terms):
     response = admin_client.get(reverse("admin:onboarding_termsversion_change", args=[terms.pk]))
     page = response.content.decode()
     assert "can no longer be changed or deleted" in page
@@ -135,8 +135,7 @@ def test_a_published_version_is_shown_read_only_without_delete(admin_client):
     assert terms.content_sha256 in page
 
 
-def test_posting_a_change_to_a_published_version_changes_nothing(admin_client):
-    terms = published_terms()
+def test_posting_a_change_to_a_published_version_changes_nothing(admin_client, terms):
     url = reverse("admin:onboarding_termsversion_change", args=[terms.pk])
     response = admin_client.post(url, {"version": terms.version, "text_fi": "Muutettu"})
     assert response.status_code == 403

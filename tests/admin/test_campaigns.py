@@ -17,7 +17,8 @@ from tests.factories import (
     OrganisationFactory,
     TermsAcceptanceFactory,
     TermsVersionFactory,
-    published_terms,
+    launched_campaign,
+    legacy_member,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,19 +26,17 @@ DEADLINE = timezone.localdate() + timedelta(days=90)
 
 
 @pytest.fixture
-def launched():
-    terms = published_terms()
-    campaign = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
+def launched(terms):
+    """A legacy campaign that has invited three members (Jäsen 0, 1 and 2, whose administrative
+    contacts are admin0, admin1 and admin2@koulu.fi); another organisation has accepted."""
     for n in range(3):
-        organisation = OrganisationFactory(name_fi=f"Jäsen {n}", membership="legacy_contract")
-        ContactPersonFactory(organisation=organisation, email=f"admin{n}@koulu.fi")
-    campaign_launch(campaign_id=campaign.pk)
+        legacy_member(f"Jäsen {n}", f"admin{n}@koulu.fi")
+    campaign = launched_campaign(terms, deadline=DEADLINE)
     TermsAcceptanceFactory(organisation__name_fi="x", terms_version=terms)
     return campaign
 
 
-def test_staff_create_and_launch_a_campaign_from_the_admin(admin_client):
-    terms = published_terms()
+def test_staff_create_and_launch_a_campaign_from_the_admin(admin_client, terms):
     OrganisationFactory(membership="legacy_contract")
     response = admin_client.post(
         reverse("admin:onboarding_acceptancecampaign_add"),
@@ -61,8 +60,7 @@ def test_staff_create_and_launch_a_campaign_from_the_admin(admin_client):
     assert campaign.is_launched
 
 
-def test_bad_reminder_days_and_a_past_deadline_are_refused_with_messages(admin_client):
-    terms = published_terms()
+def test_bad_reminder_days_and_a_past_deadline_are_refused_with_messages(admin_client, terms):
     response = admin_client.post(
         reverse("admin:onboarding_acceptancecampaign_add"),
         {
@@ -85,8 +83,7 @@ def test_bad_reminder_days_and_a_past_deadline_are_refused_with_messages(admin_c
         ({"audience": "legacy"}, "already has a campaign for this audience"),  # a second one
     ],
 )
-def test_a_campaign_the_rules_refuse_is_an_error_on_the_form(admin_client, changes, message):
-    terms = published_terms()
+def test_a_campaign_the_rules_refuse_is_an_error_on_the_form(admin_client, changes, message, terms):
     deadline = (timezone.localdate() + timedelta(days=60)).isoformat()
     post = {"terms_version": terms.pk, "audience": "members", "deadline": deadline}
     post |= {"reminder_offsets": "30, 7"}
@@ -98,8 +95,7 @@ def test_a_campaign_the_rules_refuse_is_an_error_on_the_form(admin_client, chang
     assert message in response.content.decode()
 
 
-def test_editing_a_campaign_not_yet_launched_keeps_to_the_rules(admin_client):
-    terms = published_terms()
+def test_editing_a_campaign_not_yet_launched_keeps_to_the_rules(admin_client, terms):
     deadline = timezone.localdate() + timedelta(days=60)
     campaign = campaign_create(terms_version=terms, deadline=deadline, audience="legacy")
     url = reverse("admin:onboarding_acceptancecampaign_change", args=[campaign.pk])
@@ -140,10 +136,9 @@ def test_the_pending_list_downloads_as_csv_with_contacts(admin_client, launched)
     )
     text = response.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
-    assert {row["contact_email"] for row in rows} == {
-        "admin0@koulu.fi",
-        "admin1@koulu.fi",
-        "admin2@koulu.fi",
+    assert {(row["contact_email"], row["contact_role"]) for row in rows} == {
+        *((f"admin{n}@koulu.fi", "administrative") for n in range(3)),
+        *((f"it.admin{n}@koulu.fi", "technical") for n in range(3)),
     }
     assert response["Content-Type"].startswith("text/csv")
 
@@ -158,7 +153,7 @@ def test_after_the_lapse_the_csv_and_the_page_still_list_who_has_not_accepted(
     text = admin_client.get(url).content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert {(row["contact_email"], row["membership"]) for row in rows} == {
-        (f"admin{n}@koulu.fi", "lapsed") for n in range(3)
+        (f"{who}{n}@koulu.fi", "lapsed") for n in range(3) for who in ("admin", "it.admin")
     }
     report = reverse("admin:onboarding_acceptancecampaign_report", args=[launched.pk])
     assert admin_client.get(report).content.decode().count("– lapsed</li>") == 3
@@ -172,9 +167,8 @@ def test_a_launched_campaign_cannot_be_changed_or_deleted(admin_client, launched
 
 
 def test_the_report_costs_the_same_queries_for_many_targets(
-    admin_client, django_assert_max_num_queries
+    admin_client, django_assert_max_num_queries, terms
 ):
-    terms = published_terms()
     small = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
     for _ in range(2):
         ContactPersonFactory(organisation=OrganisationFactory(membership="legacy_contract"))
@@ -236,8 +230,7 @@ def test_the_chart_is_drawn_with_plain_numbers_in_finnish_too(client, admin_user
     assert 'x1="640.0"' in page  # the deadline line, not "640,0"
 
 
-def test_a_campaign_that_would_give_organisations_a_second_deadline_is_refused(admin_client):
-    terms = published_terms(version="2024-1")
+def test_a_campaign_that_would_give_organisations_a_second_deadline_is_refused(admin_client, terms):
     OrganisationFactory(name_fi="Aaltola", membership="legacy_contract")
     running = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
     draft = campaign_create(
@@ -269,8 +262,7 @@ def test_a_campaign_that_would_give_organisations_a_second_deadline_is_refused(a
 
 
 def test_staff_add_the_members_imported_since_the_launch(admin_client, launched):
-    late = OrganisationFactory(name_fi="Myöhäinen", membership="legacy_contract")
-    ContactPersonFactory(organisation=late, email="myoha@koulu.fi")
+    legacy_member("Myöhäinen", "myoha@koulu.fi")
     action = {"action": "add_late_targets", "_selected_action": [launched.pk]}
     url = reverse("admin:onboarding_acceptancecampaign_changelist")
 

@@ -16,50 +16,31 @@ from onboarding.models import (
     Registration,
     TermsAcceptance,
 )
+from onboarding.selectors import current_terms
 from tests.factories import (
+    ALICE,
+    BOB,
+    LEMPAALA,
+    LEMPAALA_IT,
     ContactPersonFactory,
     OrganisationFactory,
-    UserFactory,
-    backdate,
-    published_terms,
+    contact,
+    notification,
+    notification_data,
 )
-from tests.notifications import contact, notification_data
-from tests.notifications import submit as submit_notification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("terms")]
 
 
-def submit(
-    oid="1.2.246.562.10.74484103937", contacts=None, submitted_at=None, user=None, **organisation
-):
-    terms = published_terms() if not hasattr(submit, "terms") else submit.terms
+def submit(*, oid=LEMPAALA, contacts=None, submitted_at=None, user=None, **organisation):
+    """Lempäälä's notification (its name in Finnish only), accepting the terms in force."""
+    terms = current_terms()
     data = notification_data(
-        terms,
-        oid=oid,
-        contacts=contacts
-        or [
-            contact("riikka@lempaala.fi"),
-            contact(
-                "it@lempaala.fi",
-                "technical",
-                name="Teemu Tekninen",
-                phone="+358401234568",
-                language="sv",
-            ),
-        ],
-        **{"name_sv": "", "name_en": "", **organisation},
+        terms, oid=oid, contacts=contacts, **{"name_sv": "", "name_en": "", **organisation}
     )
-    registration, _created = submit_notification(terms, user=user, data=data, user_agent="Firefox")
-    if submitted_at:
-        backdate(registration, submitted_at)
-    return registration
-
-
-@pytest.fixture(autouse=True)
-def _one_terms_version():
-    submit.terms = published_terms()
-    yield
-    del submit.terms
+    return notification(
+        terms, user=user, data=data, user_agent="Firefox", submitted_at=submitted_at
+    )
 
 
 def test_the_queue_lists_pending_notifications_oldest_first_with_their_age(admin_client):
@@ -75,15 +56,14 @@ def test_the_queue_lists_pending_notifications_oldest_first_with_their_age(admin
 
 def test_the_review_page_marks_what_a_legacy_members_notification_changes(admin_client):
     organisation = OrganisationFactory(
-        oid="1.2.246.562.10.74484103937", name_fi="Lempäälä", membership="legacy_contract"
+        oid=LEMPAALA, name_fi="Lempäälä", membership="legacy_contract"
     )
     ContactPersonFactory(organisation=organisation, email="vanha@lempaala.fi")
     ContactPersonFactory(
         organisation=organisation,
-        email="it@lempaala.fi",
+        email=LEMPAALA_IT,
         role="technical",
         name="Teemu Tekninen",
-        phone="+358401234568",
         language="sv",
     )
     registration = submit()
@@ -98,20 +78,14 @@ def test_the_review_page_marks_what_a_legacy_members_notification_changes(admin_
         "Lempäälä",
     )
     states = {change.contact.email: change.state for change in response.context["contacts"]}
-    assert states == {
-        "riikka@lempaala.fi": "added",
-        "it@lempaala.fi": "same",
-        "vanha@lempaala.fi": "removed",
-    }
+    assert states == {ALICE: "added", LEMPAALA_IT: "same", "vanha@lempaala.fi": "removed"}
     assert 'class="state-removed"' in page and 'class="changed"' in page
     use = rows["Use of test learner numbers"]
     assert not use.changed and (use.submitted, use.current) == ("", "")
 
 
 def test_the_review_page_marks_a_changed_use_of_test_learner_numbers(admin_client):
-    OrganisationFactory(
-        oid="1.2.246.562.10.74484103937", kind="both", test_learner_number_use="Staging only"
-    )
+    OrganisationFactory(oid=LEMPAALA, kind="both", test_learner_number_use="Staging only")
     registration = submit(kind="both")
     response = admin_client.get(
         reverse("admin:onboarding_registration_change", args=[registration.pk])
@@ -131,11 +105,8 @@ def test_approving_from_the_review_page_makes_the_organisation_a_member(
     organisation = Organisation.objects.get(oid=registration.oid)
     assert organisation.membership == Organisation.Membership.TERMS_ACCEPTED
     assert TermsAcceptance.objects.get().registration == registration
-    decisions = OutgoingEmail.objects.filter(key__startswith="decision:")
-    assert {email.to for email in decisions} == {
-        registration.submitted_by.email,
-        "riikka@lempaala.fi",
-    }
+    decisions = registration.emails.filter(kind=OutgoingEmail.Kind.DECISION)
+    assert {email.to for email in decisions} == {registration.submitted_by.email, ALICE}
     assert {email.status for email in decisions} == {"sent"}
 
 
@@ -164,10 +135,12 @@ def test_requesting_changes_sends_the_reason(
     assert "Lisää tietosuojavastaava." in decision.body
 
 
-def test_a_decided_notification_shows_no_decision_buttons_and_refuses_another(admin_client):
+def test_a_decided_notification_shows_no_decision_buttons_and_refuses_another(
+    admin_client, charlie
+):
     registration = submit()
     services.registration_reject(
-        registration_id=registration.pk, reviewer=UserFactory(is_staff=True), reason="Väärä OID"
+        registration_id=registration.pk, reviewer=charlie, reason="Väärä OID"
     )
     url = reverse("admin:onboarding_registration_change", args=[registration.pk])
     assert 'value="approve"' not in admin_client.get(url).content.decode()
@@ -225,7 +198,7 @@ def test_a_historical_version_can_be_read_but_not_saved_back(admin_client):
     response = admin_client.post(url, {"status": "submitted", "oid": "1.2.246.562.10.9"})
     assert response.status_code == 403
     registration.refresh_from_db()
-    assert (registration.status, registration.oid) == ("rejected", "1.2.246.562.10.74484103937")
+    assert (registration.status, registration.oid) == ("rejected", LEMPAALA)
 
 
 def test_the_database_keeps_what_was_submitted(admin_client):
@@ -241,17 +214,15 @@ def test_the_database_keeps_what_was_submitted(admin_client):
 
 
 def test_the_review_page_lists_the_organisations_earlier_notifications(
-    admin_client, django_assert_max_num_queries
+    admin_client, django_assert_max_num_queries, alice, bob, charlie
 ):
-    reviewer = UserFactory(is_staff=True)
-    alice = UserFactory(email="alice@lempaala.fi")
-    rejected = submit(user=UserFactory(email="bob@lempaala.fi"))
-    services.registration_reject(registration_id=rejected.pk, reviewer=reviewer, reason="Väärä")
+    rejected = submit(user=bob)
+    services.registration_reject(registration_id=rejected.pk, reviewer=charlie, reason="Väärä")
     withdrawn = submit(user=alice)
     services.registration_withdraw(registration_id=withdrawn.pk, user=alice)
     sent_back = submit(user=alice)
     services.registration_request_changes(
-        registration_id=sent_back.pk, reviewer=reviewer, reason="Lisää tietosuojavastaava."
+        registration_id=sent_back.pk, reviewer=charlie, reason="Lisää tietosuojavastaava."
     )
     correction = submit(user=alice)
     other_organisation = submit(oid="1.2.246.562.10.2")
@@ -264,9 +235,9 @@ def test_the_review_page_lists_the_organisations_earlier_notifications(
     listed = page.split('id="other-notifications"', 1)[1].split("</table>", 1)[0]
     assert list(response.context["other_registrations"]) == [sent_back, withdrawn, rejected]
     for earlier, sender, status in [
-        (sent_back, "alice@lempaala.fi", "Replaced by a newer notification"),
-        (withdrawn, "alice@lempaala.fi", "Withdrawn"),
-        (rejected, "bob@lempaala.fi", "Rejected"),
+        (sent_back, ALICE, "Replaced by a newer notification"),
+        (withdrawn, ALICE, "Withdrawn"),
+        (rejected, BOB, "Rejected"),
     ]:
         link = reverse("admin:onboarding_registration_change", args=[earlier.pk])
         row = listed.split(f'href="{link}"', 1)[1].split("</tr>", 1)[0]
@@ -277,26 +248,24 @@ def test_the_review_page_lists_the_organisations_earlier_notifications(
     assert "Lisää tietosuojavastaava." in page  # what the correction was asked to change
 
 
-def test_the_queue_shows_withdrawn_and_replaced_notifications_no_more(admin_client):
-    alice = UserFactory(email="alice@lempaala.fi")
+def test_the_queue_shows_withdrawn_and_replaced_notifications_no_more(admin_client, alice, charlie):
     withdrawn = submit(oid="1.2.246.562.10.1", user=alice)
     services.registration_withdraw(registration_id=withdrawn.pk, user=alice)
     replaced = submit(oid="1.2.246.562.10.2", user=alice)
     services.registration_request_changes(
-        registration_id=replaced.pk, reviewer=UserFactory(is_staff=True), reason="Korjaa."
+        registration_id=replaced.pk, reviewer=charlie, reason="Korjaa."
     )
     correction = submit(oid="1.2.246.562.10.2", user=alice)
     response = admin_client.get(reverse("admin:onboarding_pendingregistration_changelist"))
     assert list(response.context["cl"].result_list) == [correction]
 
 
-def test_a_withdrawn_notification_says_so_and_cannot_be_decided(admin_client):
-    alice = UserFactory(email="alice@lempaala.fi")
+def test_a_withdrawn_notification_says_so_and_cannot_be_decided(admin_client, alice):
     registration = submit(user=alice)
     services.registration_withdraw(registration_id=registration.pk, user=alice)
     url = reverse("admin:onboarding_registration_change", args=[registration.pk])
     page = admin_client.get(url).content.decode()
-    assert "Withdrawn" in page and "alice@lempaala.fi" in page
+    assert "Withdrawn" in page and ALICE in page
     assert 'value="approve"' not in page
     response = admin_client.post(url, {"decision": "approve"})
     assert "no longer waits for review: Withdrawn" in response.content.decode()
@@ -334,18 +303,18 @@ def contacts_now(organisation: Organisation) -> dict[tuple[str, str], dict]:
 
 
 def test_approving_changes_the_contacts_exactly_as_the_review_page_said(admin_client):
-    organisation = OrganisationFactory(oid="1.2.246.562.10.74484103937")
+    organisation = OrganisationFactory(oid=LEMPAALA)
     ContactPersonFactory(  # submitted again with the address in capitals, the number spaced
-        organisation=organisation, email="Riikka@Lempaala.fi", name="Riikka Rehtori"
+        organisation=organisation, email="Alice@Lempaala.fi", name="Alice Aaltonen"
     )
     ContactPersonFactory(
-        organisation=organisation, email="it@lempaala.fi", role="technical", name="Teemu T."
+        organisation=organisation, email=LEMPAALA_IT, role="technical", name="Teemu T."
     )
     ContactPersonFactory(organisation=organisation, email="vanha@lempaala.fi")
     registration = submit(
         contacts=[
-            contact("riikka@lempaala.fi", phone="040 123 4567"),
-            contact("it@lempaala.fi", "technical", name="Teemu Tekninen", language="sv"),
+            contact(ALICE, name="Alice Aaltonen", phone="040 123 4567"),
+            contact(LEMPAALA_IT, "technical", name="Teemu Tekninen", language="sv"),
             contact("tietoturva@lempaala.fi", "security", name="Sanna Suojaaja"),
         ]
     )
@@ -371,8 +340,8 @@ def test_approving_changes_the_contacts_exactly_as_the_review_page_said(admin_cl
             fields = {f for f in ("name", "phone", "language") if before[key][f] != now[f]}
             done[key] = ("changed" if fields else "same", fields)
     expected = {
-        ("riikka@lempaala.fi", "administrative"): ("same", set()),
-        ("it@lempaala.fi", "technical"): ("changed", {"name", "language"}),
+        (ALICE, "administrative"): ("same", set()),
+        (LEMPAALA_IT, "technical"): ("changed", {"name", "language"}),
         ("tietoturva@lempaala.fi", "security"): ("added", set()),
         ("vanha@lempaala.fi", "administrative"): ("removed", set()),
     }

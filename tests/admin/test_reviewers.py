@@ -10,23 +10,22 @@ from django.urls import reverse
 
 from onboarding.models import Registration
 from onboarding.permissions import REVIEWERS
-from tests.factories import ContactPersonFactory, UserFactory, published_terms
-from tests.notifications import submit
+from tests.factories import ContactPersonFactory, notification
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def reviewer_client(client):
-    reviewer = UserFactory(email="kasittelija@oph.fi", is_staff=True)
-    reviewer.groups.add(Group.objects.get(name=REVIEWERS))
-    TOTP.activate(reviewer, generate_totp_secret())
-    client.force_login(reviewer)
+def reviewer_client(client, charlie):
+    """charlie, in the Reviewers group, signed in to the admin with a second factor."""
+    charlie.groups.add(Group.objects.get(name=REVIEWERS))
+    TOTP.activate(charlie, generate_totp_secret())
+    client.force_login(charlie)
     return client
 
 
-def test_a_reviewer_decides_a_notification_from_the_queue(reviewer_client):
-    registration, _created = submit(published_terms())
+def test_a_reviewer_decides_a_notification_from_the_queue(reviewer_client, terms):
+    registration = notification(terms)
     assert (
         reviewer_client.get(reverse("admin:onboarding_pendingregistration_changelist")).status_code
         == 200
@@ -45,8 +44,7 @@ def test_a_reviewer_reads_the_history_of_organisations_and_contacts(reviewer_cli
         assert history.status_code == 200
 
 
-def test_a_reviewer_cannot_write_terms_or_campaigns(reviewer_client):
-    terms = published_terms()
+def test_a_reviewer_cannot_write_terms_or_campaigns(reviewer_client, terms):
     assert reviewer_client.get(reverse("admin:onboarding_termsversion_add")).status_code == 403
     assert (
         reviewer_client.get(reverse("admin:onboarding_acceptancecampaign_add")).status_code == 403

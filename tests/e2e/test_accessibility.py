@@ -7,24 +7,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from onboarding.models import Registration
-from tests.factories import (
-    ContactPersonFactory,
-    OrganisationFactory,
-    TermsAcceptanceFactory,
-    UserFactory,
-    published_terms,
-)
-from tests.notifications import submit
+from tests.factories import LEMPAALA as OID
+from tests.factories import TermsAcceptanceFactory, notification
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-OID = "1.2.246.562.10.74484103937"
 
 
 def assert_accessible(page: Page, what: str) -> None:
@@ -33,24 +25,15 @@ def assert_accessible(page: Page, what: str) -> None:
 
 
 @pytest.fixture
-def signed_in(live_server, page: Page, client):
-    """A contact of a member organisation, signed in in the browser."""
-    terms = published_terms()
-    organisation = OrganisationFactory(oid=OID, name_fi="Lempäälän kunta")
-    TermsAcceptanceFactory(organisation=organisation, terms_version=terms)
-    ContactPersonFactory(organisation=organisation, email="rehtori@lempaala.example")
-    ContactPersonFactory(organisation=organisation, email="it@lempaala.example", role="technical")
-    user = UserFactory(email="rehtori@lempaala.example")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
-    return organisation, user
+def signed_in(sign_in, terms, lempaala, alice):
+    """alice, a contact of Lempäälä (which has accepted the terms), signed in in the browser."""
+    TermsAcceptanceFactory(organisation=lempaala, terms_version=terms)
+    sign_in(alice)
+    return lempaala, alice
 
 
 @pytest.mark.parametrize("language", ["", "/sv", "/en"])
-def test_the_public_pages_pass_the_automatic_wcag_checks(live_server, page: Page, language):
-    published_terms()
+def test_the_public_pages_pass_the_automatic_wcag_checks(live_server, page: Page, language, terms):
     for path in ("/", "/terms/", "/accounts/login/", "/accounts/login/code/"):
         page.goto(f"{live_server.url}{language}{path}")
         assert_accessible(page, f"{language}{path}")
@@ -67,7 +50,7 @@ def test_a_sign_in_with_an_error_passes_them_too(live_server, page: Page):
 def test_the_signed_in_screens_pass_the_automatic_wcag_checks(live_server, page: Page, signed_in):
     organisation, user = signed_in
     # An earlier notification, already decided: the form for OID is open to a new one.
-    registration, _created = submit(None, user=user)
+    registration = notification(None, user=user)
     Registration.objects.filter(pk=registration.pk).update(status=Registration.Status.APPROVED)
     base = f"{live_server.url}/en"
     screens = {

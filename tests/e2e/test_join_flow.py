@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core import mail
 from playwright.sync_api import Page, expect
 
 from onboarding.models import Organisation
-from tests.factories import UserFactory, current_totp_code, published_terms
+from tests.factories import current_totp_code, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,11 +59,9 @@ def fill_notification(page: Page) -> None:
     page.get_by_label(re.compile("I confirm that I may bind")).check()
 
 
-def test_a_person_joins_and_staff_approve_in_the_admin(live_server, page: Page, browser):
+def test_a_person_joins_and_staff_approve_in_the_admin(live_server, page: Page, browser, terms):
     base = live_server.url
-    published_terms()
-    staff = UserFactory(email="kasittelija@oph.example", is_staff=True, is_superuser=True)
-    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    staff = verified_user("kasittelija@oph.example", is_staff=True, is_superuser=True)
     secret = generate_totp_secret()
     TOTP.activate(staff, secret)
 
@@ -96,8 +93,7 @@ def test_a_person_joins_and_staff_approve_in_the_admin(live_server, page: Page, 
     assert Organisation.objects.get(oid=OID).membership == "terms_accepted"
 
 
-def test_a_validation_error_is_announced_and_keeps_what_was_typed(live_server, page: Page):
-    published_terms()
+def test_a_validation_error_is_announced_and_keeps_what_was_typed(live_server, page: Page, terms):
     sign_up(page, live_server.url, "toinen@koulu.example")
     fill_notification(page)
     page.get_by_label("Business ID (Y-tunnus)").fill("0150783-2")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import published_terms
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PREFIX = {"fi": "", "sv": "/sv", "en": "/en"}
@@ -15,8 +13,7 @@ NAME = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 
 
 @pytest.mark.parametrize("start", ["fi", "sv", "en"])
-def test_the_switcher_leads_from_each_language_to_each_other(live_server, page: Page, start):
-    published_terms()
+def test_the_switcher_leads_from_each_language_to_each_other(live_server, page: Page, start, terms):
     for target in ("fi", "sv", "en"):
         page.goto(f"{live_server.url}{PREFIX[start]}/accounts/login/?next=/notify/")
         page.get_by_role("button", name=NAME[target]).click()
@@ -24,8 +21,7 @@ def test_the_switcher_leads_from_each_language_to_each_other(live_server, page: 
         expect(page.locator("html")).to_have_attribute("lang", target)
 
 
-def test_the_choice_is_remembered_on_addresses_without_a_language(live_server, page: Page):
-    published_terms()
+def test_the_choice_is_remembered_on_addresses_without_a_language(live_server, page: Page, terms):
     page.goto(f"{live_server.url}/terms/")
     page.get_by_role("button", name="Svenska").click()
     page.goto(f"{live_server.url}/")

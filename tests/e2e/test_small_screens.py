@@ -6,15 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
 from playwright.sync_api import Page, expect
 
 from tests.factories import (
     ContactPersonFactory,
     OrganisationFactory,
     TermsAcceptanceFactory,
-    UserFactory,
-    published_terms,
+    verified_user,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,9 +32,8 @@ def assert_fits(page: Page, what: str) -> None:
 
 
 @pytest.fixture
-def member(live_server, page: Page, client):
+def member(page: Page, sign_in, terms):
     """A contact of a member organisation with a long name, signed in on a phone."""
-    terms = published_terms()
     organisation = OrganisationFactory(
         oid=OID,
         name_fi="Pohjois-Pohjanmaan ammatillisen koulutuksen kuntayhtymä",
@@ -48,11 +45,7 @@ def member(live_server, page: Page, client):
         ("technical", "tietohallinto.jarjestelmat@pohjois-pohjanmaan-kuntayhtyma.example"),
     ]:
         ContactPersonFactory(organisation=organisation, email=email, role=role)
-    user = UserFactory(email="sivistysjohtaja.pitka-nimi@pohjois-pohjanmaan-kuntayhtyma.example")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+    sign_in(verified_user("sivistysjohtaja.pitka-nimi@pohjois-pohjanmaan-kuntayhtyma.example"))
     page.set_viewport_size(PHONE)
     return organisation
 
@@ -83,8 +76,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, page: Page, member, la
 
 
 @pytest.mark.parametrize("language", ["", "/sv", "/en"])
-def test_the_sign_in_pages_fit_a_phone(live_server, page: Page, language):
-    published_terms()
+def test_the_sign_in_pages_fit_a_phone(live_server, page: Page, language, terms):
     page.set_viewport_size(PHONE)
     base = f"{live_server.url}{language}"
     for path in ("/accounts/login/", "/accounts/login/code/"):

@@ -10,9 +10,9 @@ from typing import Any
 
 from onboarding.identifiers import business_id_check_digit
 from onboarding.legacy_import import COLUMNS
+from tests.factories import LEMPAALA  # noqa: F401 - the files' Lempäälä is everyone's
 
 HEADER = list(COLUMNS)
-LEMPAALA = "1.2.246.562.10.74484103937"
 OPPIMISALUSTA = "1.2.246.562.10.20000000011"
 
 

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from onboarding.admin.legacy_import import SESSION_KEY
-from onboarding.models import ContactPerson, LegacyContract, Organisation
+from onboarding.models import ContactPerson, LegacyContract, Organisation, OutgoingEmail
 from onboarding.services.import_uploads import import_uploads_delete_abandoned
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, launched_campaign
 from tests.importing import LEMPAALA, csv_bytes, lempaala_rows, many_rows, row, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -250,21 +250,8 @@ def test_the_queries_do_not_grow_with_the_rows(admin_client, django_assert_max_n
         confirm(admin_client)
 
 
-def test_the_preview_offers_the_running_campaign_for_the_new_members(admin_client):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from onboarding.models import OutgoingEmail
-    from onboarding.services.campaigns import campaign_create, campaign_launch
-    from tests.factories import published_terms
-
-    campaign = campaign_create(
-        terms_version=published_terms(),
-        deadline=timezone.localdate() + timedelta(days=60),
-        audience="legacy",
-    )
-    campaign_launch(campaign_id=campaign.pk)
+def test_the_preview_offers_the_running_campaign_for_the_new_members(admin_client, terms):
+    campaign = launched_campaign(terms)
 
     preview = upload(admin_client, csv_bytes([row()])).content.decode()
 

@@ -11,7 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from onboarding.models import ContactPerson, LegacyContract, Organisation
-from tests.factories import ContactPersonFactory, LegacyContractFactory, OrganisationFactory
+from tests.factories import (
+    ContactPersonFactory,
+    LegacyContractFactory,
+    OrganisationFactory,
+    launched_campaign,
+)
 from tests.importing import (
     LEMPAALA,
     OPPIMISALUSTA,
@@ -332,21 +337,8 @@ def test_no_progress_bar_when_standard_error_is_not_a_terminal(write, monkeypatc
 
 
 @pytest.fixture
-def running_campaign():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from onboarding.services.campaigns import campaign_create, campaign_launch
-    from tests.factories import published_terms
-
-    campaign = campaign_create(
-        terms_version=published_terms(),
-        deadline=timezone.localdate() + timedelta(days=60),
-        audience="legacy",
-    )
-    campaign_launch(campaign_id=campaign.pk)
-    return campaign
+def running_campaign(terms):
+    return launched_campaign(terms)
 
 
 def test_with_a_campaign_the_new_members_join_it_and_are_invited(write, running_campaign):

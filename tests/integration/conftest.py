@@ -24,7 +24,6 @@ from typing import Any
 
 import kombu.pools
 import pytest
-import redis
 
 # celery.contrib.pytest is not a registered plugin here: these are its fixtures, and
 # `celery_app` below gives `celery_worker` the project's app instead of a test app.
@@ -34,11 +33,7 @@ from celery.contrib.pytest import (  # noqa: F401
     celery_worker_pool,
 )
 
-REDIS = "redis://127.0.0.1:6379"
-#: Redis databases of these tests, emptied before and after each: the in-process worker's
-#: broker and results, and the broker of the worker subprocesses.
-WORKER_DB = 14
-SUBPROCESS_DB = 13
+from tests.integration.broker import REDIS, SUBPROCESS_DB, WORKER_DB, flush_redis
 
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 DROP = "drop the connection"
@@ -229,17 +224,6 @@ def wait_until() -> Callable[..., Any]:
             time.sleep(0.05)
 
     return wait_until
-
-
-def flush_redis(*databases: int) -> None:
-    for number in databases:
-        with redis.Redis.from_url(f"{REDIS}/{number}") as client:
-            client.flushdb()
-
-
-def queue_length(database: int, queue: str = "celery") -> int:
-    with redis.Redis.from_url(f"{REDIS}/{database}") as client:
-        return client.llen(queue)
 
 
 def _drop_connections(app) -> None:

@@ -7,21 +7,14 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db.models import F
 from django.utils import timezone
 
 from onboarding.emails import render_email
-from onboarding.models import (
-    AcceptanceCampaign,
-    CampaignMessage,
-    Organisation,
-    OutgoingEmail,
-    TermsVersion,
-)
-from onboarding.services.campaigns import campaign_create, campaign_launch, reminders_send_due
+from onboarding.models import CampaignMessage, Organisation, OutgoingEmail
+from onboarding.services.campaigns import reminders_send_due
 from onboarding.tasks import send_due_reminders
-from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
-from tests.integration.conftest import WORKER_DB, queue_length
+from tests.factories import ContactPersonFactory, OrganisationFactory, launched_campaign
+from tests.integration.broker import WORKER_DB, queue_length
 
 pytestmark = [
     pytest.mark.redis,
@@ -55,15 +48,10 @@ def smtp(smtp_settings, celery_worker):
 
 
 @pytest.fixture
-def terms() -> TermsVersion:
-    """Published before the members join: publishing announces nothing to them."""
-    return published_terms()
-
-
-@pytest.fixture
 def legacy_members(terms) -> list[Organisation]:
     """Three legacy members, their administrative contacts in Finnish, Swedish and English;
-    each also has a technical contact, whom a campaign does not write to."""
+    each also has a technical contact, whom a campaign does not write to. They join after the
+    terms were published: publishing announced nothing to them."""
     members = []
     for name, domain in [
         ("Aaltola", "aaltola.fi"),
@@ -79,22 +67,6 @@ def legacy_members(terms) -> list[Organisation]:
     espoo = OrganisationFactory(name_fi="Espoo", membership="legacy_contract")
     ContactPersonFactory(organisation=espoo, email="eero@espoo.fi", language="fi")
     return [*members, espoo]
-
-
-def launched_campaign(
-    terms: TermsVersion, *, deadline, launched_days_ago: int = 0
-) -> AcceptanceCampaign:
-    campaign = campaign_create(terms_version=terms, deadline=deadline, audience="legacy")
-    campaign_launch(campaign_id=campaign.pk)
-    if launched_days_ago:  # as if launched (and invited) earlier: today's step is then due
-        AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
-            launched_at=F("launched_at") - timedelta(days=launched_days_ago)
-        )
-        CampaignMessage.objects.filter(campaign=campaign, step=CampaignMessage.INVITATION).update(
-            created_at=F("created_at") - timedelta(days=launched_days_ago)
-        )
-    campaign.refresh_from_db()
-    return campaign
 
 
 def arrived(smtp, wait_until, count: int) -> None:

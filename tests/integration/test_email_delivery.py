@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import date
 
 import pytest
 
-from onboarding.models import OutgoingEmail, TermsVersion
-from tests.factories import UserFactory, published_terms
-from tests.integration.conftest import WORKER_DB, queue_length
-from tests.notifications import submit
+from onboarding.models import OutgoingEmail, Registration, TermsVersion, User
+from tests.factories import ALICE, CHARLIE, UserFactory, submit
+from tests.integration.broker import WORKER_DB, queue_length, unacknowledged
 
 pytestmark = [
     pytest.mark.redis,
@@ -22,12 +20,6 @@ pytestmark = [
 ]
 
 SEND = "onboarding.tasks.send_outgoing_email"
-SUBMITTER = "riikka.rehtori@lempaala.fi"
-
-
-@pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(effective_from=date(2024, 1, 1))
 
 
 @pytest.fixture
@@ -41,35 +33,42 @@ def send_task_ids(published) -> list[str]:
     return list(dict.fromkeys(task_id for name, task_id, _retries in published if name == SEND))
 
 
-def submit_notification(terms: TermsVersion):
-    registration, created = submit(terms, user=UserFactory(email=SUBMITTER))
+def submit_notification(terms: TermsVersion, alice: User) -> Registration:
+    registration, created = submit(terms, user=alice)
     assert created
     return registration
 
 
-def settled(wait_until) -> None:
-    """Nothing left on the queue; a duplicate would have had time to arrive."""
-    wait_until(lambda: queue_length(WORKER_DB) == 0, "the queue to empty")
-    time.sleep(0.5)
+def settled(wait_until, celery_app, published) -> None:
+    """Every sending task published has finished and been acknowledged, and no message waits
+    on the queue: nothing is left that could still send a message (a duplicate included)."""
+
+    def nothing_left() -> bool:
+        return (
+            queue_length(WORKER_DB) == 0
+            and unacknowledged(WORKER_DB) == 0
+            and all(celery_app.AsyncResult(i).ready() for i in send_task_ids(published))
+        )
+
+    wait_until(nothing_left, "every sending task to finish and be acknowledged")
 
 
 def test_a_notifications_receipt_and_reviews_each_arrive_once_with_text_and_html(
-    smtp, terms, wait_until
+    smtp, terms, alice, charlie, wait_until, published_tasks, celery_app
 ):
-    UserFactory(email="kasittelija@oph.fi", is_staff=True)
     UserFactory(email="toinen@oph.fi", is_staff=True)
-    registration = submit_notification(terms)
+    registration = submit_notification(terms, alice)
     emails = list(OutgoingEmail.objects.order_by("kind", "to"))
     assert [(e.kind, e.registration, e.to) for e in emails] == [
-        ("receipt", registration, SUBMITTER),
-        ("to_review", registration, "kasittelija@oph.fi"),
+        ("receipt", registration, ALICE),
+        ("to_review", registration, CHARLIE),
         ("to_review", registration, "toinen@oph.fi"),
     ]
 
     wait_until(lambda: len(smtp.received) >= 3, "three messages at the SMTP server")
-    settled(wait_until)
+    settled(wait_until, celery_app, published_tasks)
 
-    assert smtp.recipients() == Counter([SUBMITTER, "kasittelija@oph.fi", "toinen@oph.fi"])
+    assert smtp.recipients() == Counter([ALICE, CHARLIE, "toinen@oph.fi"])
     for outgoing in emails:
         [received] = smtp.to(outgoing.to)
         assert received.recipients == [outgoing.to]
@@ -84,11 +83,11 @@ def test_a_notifications_receipt_and_reviews_each_arrive_once_with_text_and_html
 
 
 def test_a_temporary_refusal_is_retried_after_its_countdown_and_arrives_once(
-    smtp, terms, wait_until, published_tasks, celery_app
+    smtp, terms, alice, wait_until, published_tasks, celery_app
 ):
     smtp.answer("451 4.3.0 Mailbox busy, try again later", times=1)
     started = time.monotonic()
-    registration = submit_notification(terms)
+    registration = submit_notification(terms, alice)
     [task_id] = send_task_ids(published_tasks)
 
     assert celery_app.AsyncResult(task_id).get(timeout=50) == "sent"
@@ -97,17 +96,17 @@ def test_a_temporary_refusal_is_retried_after_its_countdown_and_arrives_once(
     assert [answer[:3] for _to, answer in smtp.attempts] == ["451", "250"]
     assert elapsed >= 29, "the retry waited its 30-second countdown"
     assert [retries for _n, i, retries in published_tasks if i == task_id] == [0, 1]
-    settled(wait_until)
-    assert smtp.recipients() == Counter([SUBMITTER])
+    settled(wait_until, celery_app, published_tasks)
+    assert smtp.recipients() == Counter([ALICE])
     receipt = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.RECEIPT, registration=registration)
     assert (receipt.status, receipt.attempts, receipt.last_error) == ("sent", 2, "")
 
 
 def test_a_permanent_refusal_is_recorded_failed_and_not_retried(
-    smtp, terms, wait_until, published_tasks, celery_app
+    smtp, terms, alice, wait_until, published_tasks, celery_app
 ):
     smtp.answer("550 5.1.1 No such user here", times=1)
-    registration = submit_notification(terms)
+    registration = submit_notification(terms, alice)
     [task_id] = send_task_ids(published_tasks)
 
     assert celery_app.AsyncResult(task_id).get(timeout=20) == "failed"
@@ -118,15 +117,15 @@ def test_a_permanent_refusal_is_recorded_failed_and_not_retried(
     assert "No such user here" in receipt.last_error
     assert smtp.received == []
     assert [retries for _n, i, retries in published_tasks if i == task_id] == [0]  # no retry
-    settled(wait_until)
+    settled(wait_until, celery_app, published_tasks)
     assert len(smtp.attempts) == 1
 
 
 def test_a_dropped_connection_is_retried_and_the_message_not_lost(
-    smtp, terms, wait_until, published_tasks, celery_app
+    smtp, terms, alice, wait_until, published_tasks, celery_app
 ):
     smtp.drop(times=1)
-    registration = submit_notification(terms)
+    registration = submit_notification(terms, alice)
     [task_id] = send_task_ids(published_tasks)
     receipt = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.RECEIPT, registration=registration)
 
@@ -141,6 +140,6 @@ def test_a_dropped_connection_is_retried_and_the_message_not_lost(
     assert celery_app.AsyncResult(task_id).get(timeout=50) == "sent"
     receipt.refresh_from_db()
     assert (receipt.status, receipt.attempts, receipt.last_error) == ("sent", 2, "")
-    settled(wait_until)
-    assert smtp.recipients() == Counter([SUBMITTER])
+    settled(wait_until, celery_app, published_tasks)
+    assert smtp.recipients() == Counter([ALICE])
     assert [retries for _n, i, retries in published_tasks if i == task_id] == [0, 1]

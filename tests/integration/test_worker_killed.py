@@ -16,29 +16,23 @@ import sys
 import threading
 from collections import Counter
 from contextlib import contextmanager, suppress
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import redis
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from onboarding.models import AcceptanceCampaign, CampaignMessage, CampaignTarget, OutgoingEmail
-from onboarding.services.campaigns import campaign_create, campaign_launch, reminders_send_due
+from onboarding.services.campaigns import reminders_send_due
 from onboarding.services.outgoing_emails import RETRY_LOST_AFTER, outgoing_emails_stranded
 from onboarding.tasks import send_due_reminders, send_outgoing_email
-from tests.factories import (
-    ContactPersonFactory,
-    OrganisationFactory,
-    UserFactory,
-    published_terms,
-)
-from tests.integration.conftest import REDIS, SUBPROCESS_DB, queue_length
-from tests.notifications import submit
+from tests.concurrency import waiting_for_a_lock
+from tests.factories import ALICE, launched_campaign, legacy_member, notification
+from tests.integration.broker import REDIS, SUBPROCESS_DB, queue_length, unacknowledged
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -128,33 +122,17 @@ ADDRESSES = 18  # administrative contacts of the campaign below
 
 
 @pytest.fixture
-def due_today(celery_app) -> AcceptanceCampaign:
+def due_today(celery_app, terms) -> AcceptanceCampaign:
     """Twelve legacy members with one or two administrative contacts each (18 in all), and a
     campaign launched ten days ago whose 30-day reminder is due today.
 
     Launched here, before any worker runs: its invitations wait on the broker. The terms are
     published before the members join, so that publishing announces nothing to them."""
-    terms = published_terms()
     for n in range(12):
-        organisation = OrganisationFactory(name_fi=f"Kunta {n:02d}", membership="legacy_contract")
-        for k in range(1 + n % 2):
-            ContactPersonFactory(
-                organisation=organisation, email=f"rehtori{k}@kunta{n:02d}.fi", language="fi"
-            )
-    campaign = campaign_create(
-        terms_version=terms,
-        deadline=timezone.localdate() + timedelta(days=30),
-        audience="legacy",
-    )
-    campaign_launch(campaign_id=campaign.pk)
-    # As if launched ten days ago: the invitations too, so that today's step is owed.
-    AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
-        launched_at=F("launched_at") - timedelta(days=10)
-    )
-    CampaignMessage.objects.filter(campaign=campaign, step=CampaignMessage.INVITATION).update(
-        created_at=F("created_at") - timedelta(days=10)
-    )
-    return campaign
+        addresses = [f"rehtori{k}@kunta{n:02d}.fi" for k in range(1 + n % 2)]
+        legacy_member(f"Kunta {n:02d}", *addresses)
+    deadline = timezone.localdate() + timedelta(days=30)
+    return launched_campaign(terms, deadline=deadline, launched_days_ago=10)
 
 
 def sweep_stranded() -> list[int]:
@@ -233,15 +211,6 @@ def target_locked(target: CampaignTarget):
     finally:
         release.set()
         holder.join(10)
-
-
-def waiting_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
-            [connection.settings_dict["NAME"]],
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def test_a_worker_killed_while_claiming_leaves_the_rest_to_the_next_run(
@@ -330,15 +299,11 @@ def test_refusals_and_dropped_lines_in_a_batch_are_recorded_or_retried_never_los
     assert sorted(retries) == sorted(emails[a].pk for a in retrying)
 
 
-SUBMITTER = "riikka.rehtori@lempaala.fi"
-
-
 @pytest.fixture
-def receipt(celery_app) -> OutgoingEmail:
-    """A notification submitted: its receipt is the one email, queued on the broker."""
-    terms = published_terms(effective_from=date(2024, 1, 1))
-    registration, _created = submit(terms, user=UserFactory(email=SUBMITTER))
-    return OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.RECEIPT, registration=registration)
+def receipt(celery_app, terms, alice) -> OutgoingEmail:
+    """alice's notification submitted: its receipt is the one email, queued on the broker."""
+    registration = notification(terms, user=alice)
+    return registration.emails.get(kind=OutgoingEmail.Kind.RECEIPT)
 
 
 def test_a_message_taken_as_the_worker_died_is_sent_again_rather_than_lost(
@@ -361,7 +326,7 @@ def test_a_message_taken_as_the_worker_died_is_sent_again_rather_than_lost(
     wait_until(lambda: len(smtp.received) == 2, "the receipt to be sent again")
     receipt.refresh_from_db()
     assert (receipt.status, receipt.attempts) == ("sent", 1)
-    assert smtp.recipients() == Counter({SUBMITTER: 2})
+    assert smtp.recipients() == Counter({ALICE: 2})
 
 
 class BrokerRelay:
@@ -416,16 +381,14 @@ def broker_relay():
     relay.close()
 
 
-def unacknowledged() -> int:
-    """Tasks delivered to a worker and not acknowledged: Redis gives them back one day."""
-    with redis.Redis.from_url(BROKER) as client:
-        return client.hlen("unacked")
-
-
 def still_to_be_tried(celery_app) -> bool:
     """Something will still try a queued email: a task on the queue, one delivered and not
     acknowledged, or a retry a worker holds until its countdown."""
-    return bool(queue_length(SUBPROCESS_DB) or unacknowledged() or scheduled_retries(celery_app))
+    return bool(
+        queue_length(SUBPROCESS_DB)
+        or unacknowledged(SUBPROCESS_DB)
+        or scheduled_retries(celery_app)
+    )
 
 
 def test_an_email_whose_retry_the_broker_refused_is_swept_and_sent(
@@ -439,7 +402,7 @@ def test_an_email_whose_retry_the_broker_refused_is_swept_and_sent(
     smtp.on_data = broker_relay.refuse_new  # the broker stops taking connections just then
     worker = start_worker(broker=broker_relay.url)
     wait_until(lambda: "reject requeue=False" in worker.output(), "the task to be rejected")
-    wait_until(lambda: not unacknowledged(), "the worker to drop the task", timeout=10)
+    wait_until(lambda: not unacknowledged(SUBPROCESS_DB), "the worker to drop the task", timeout=10)
     broker_relay.refusing = False
 
     receipt.refresh_from_db()
@@ -456,4 +419,4 @@ def test_an_email_whose_retry_the_broker_refused_is_swept_and_sent(
     wait_until(lambda: queue_length(SUBPROCESS_DB) == 0, "the queue to empty")
     receipt.refresh_from_db()
     assert (receipt.status, receipt.attempts, receipt.last_error) == ("sent", 2, "")
-    assert smtp.recipients() == Counter({SUBMITTER: 1})
+    assert smtp.recipients() == Counter({ALICE: 1})

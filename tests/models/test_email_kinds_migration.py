@@ -14,13 +14,7 @@ from django.utils import timezone
 from onboarding import emails
 from onboarding.models import CampaignMessage, OutgoingEmail
 from onboarding.services.campaigns import campaign_create, campaign_launch
-from tests.factories import (
-    ContactPersonFactory,
-    OrganisationFactory,
-    UserFactory,
-    published_terms,
-)
-from tests.notifications import submit
+from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +28,7 @@ def _latest_schema_afterwards():
     call_command("migrate", "onboarding", verbosity=0)
 
 
-def test_old_emails_get_their_kind_links_and_a_key_in_the_new_form():
-    terms = published_terms()
+def test_old_emails_get_their_kind_links_and_a_key_in_the_new_form(terms):
     registration, _created = submit(terms, user=UserFactory(email="riikka@lempaala.fi"))
     member = OrganisationFactory(name_fi="Aaltola", membership="legacy_contract")
     ContactPersonFactory(organisation=member, email="rehtori@aaltola.fi")

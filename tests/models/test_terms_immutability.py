@@ -18,8 +18,7 @@ def test_a_draft_can_be_edited_and_deleted():
     assert not TermsVersion.objects.exists()
 
 
-def test_publishing_fixes_the_hash_of_the_canonical_text():
-    terms = published_terms()
+def test_publishing_fixes_the_hash_of_the_canonical_text(terms):
     assert terms.published_at is not None
     assert len(terms.content_sha256) == 64
     assert terms.content_sha256 == terms.compute_content_sha256()
@@ -33,8 +32,7 @@ def test_the_hash_ignores_line_endings_but_not_words():
     assert unix.compute_content_sha256() != changed.compute_content_sha256()
 
 
-def test_a_published_version_refuses_to_be_saved_with_a_clear_message():
-    terms = published_terms()
+def test_a_published_version_refuses_to_be_saved_with_a_clear_message(terms):
     terms.text_fi = "Muutettu jälkikäteen"
     with pytest.raises(ImmutableRecordError, match="published and can no longer be changed"):
         terms.save()
@@ -42,15 +40,13 @@ def test_a_published_version_refuses_to_be_saved_with_a_clear_message():
     assert terms.text_fi != "Muutettu jälkikäteen"
 
 
-def test_a_published_version_refuses_to_be_deleted():
-    terms = published_terms()
+def test_a_published_version_refuses_to_be_deleted(terms):
     with pytest.raises(ImmutableRecordError, match="cannot be deleted"):
         terms.delete()
     assert TermsVersion.objects.filter(pk=terms.pk).exists()
 
 
-def test_the_database_refuses_to_update_a_published_version_even_in_raw_sql():
-    terms = published_terms()
+def test_the_database_refuses_to_update_a_published_version_even_in_raw_sql(terms):
     with (
         pytest.raises(ProgrammingError, match="Cannot update or delete rows"),
         transaction.atomic(),

@@ -31,9 +31,8 @@ def evidence_for(terms, **changes) -> AcceptanceEvidence:
     return AcceptanceEvidence(**values)
 
 
-def test_accepting_the_terms_makes_a_legacy_member_a_member_under_the_terms():
+def test_accepting_the_terms_makes_a_legacy_member_a_member_under_the_terms(terms):
     organisation = OrganisationFactory(membership=Organisation.Membership.LEGACY_CONTRACT)
-    terms = published_terms()
     acceptance = acceptance_record(
         organisation=organisation,
         terms_version=terms,
@@ -58,8 +57,7 @@ def test_a_draft_cannot_be_accepted():
         )
 
 
-def test_the_text_shown_must_be_the_published_text():
-    terms = published_terms()
+def test_the_text_shown_must_be_the_published_text(terms):
     with pytest.raises(ValidationError, match="not the published text"):
         acceptance_record(
             organisation=OrganisationFactory(),
@@ -70,8 +68,7 @@ def test_the_text_shown_must_be_the_published_text():
     assert not TermsAcceptance.objects.exists()
 
 
-def test_the_person_must_confirm_their_authority():
-    terms = published_terms()
+def test_the_person_must_confirm_their_authority(terms):
     with pytest.raises(ValidationError, match="may bind the organisation"):
         acceptance_record(
             organisation=OrganisationFactory(),

@@ -7,11 +7,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.utils import timezone
 
 from onboarding.legacy_import import parse_legacy_members
-from onboarding.models import AcceptanceCampaign, CampaignMessage, OutgoingEmail
+from onboarding.models import CampaignMessage, OutgoingEmail
 from onboarding.services.campaigns import (
     campaign_create,
     campaign_launch,
@@ -19,7 +18,7 @@ from onboarding.services.campaigns import (
     reminders_send_due,
 )
 from onboarding.services.legacy_members import legacy_members_import
-from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
+from tests.factories import launched_campaign, legacy_member, published_terms
 from tests.importing import LEMPAALA, csv_bytes, row
 
 pytestmark = pytest.mark.django_db
@@ -28,27 +27,12 @@ TODAY = timezone.localdate()
 DEADLINE = TODAY + timedelta(days=10)  # steps: 14 days before (passed), 7 and 1 (ahead)
 
 
-def legacy_member(name: str, email: str):
-    organisation = OrganisationFactory(name_fi=name, membership="legacy_contract")
-    ContactPersonFactory(organisation=organisation, email=email, language="en")
-    return organisation
-
-
 @pytest.fixture
-def campaign():
+def campaign(terms):
     """Launched 10 days ago, its invitations sent then, and the 14-day step four days ago."""
-    legacy_member("Alkuperäinen", "alku@koulu.fi")
-    campaign = campaign_create(
-        terms_version=published_terms(),
-        deadline=DEADLINE,
-        audience="legacy",
-        offsets=[14, 7, 1],
-    )
-    campaign_launch(campaign_id=campaign.pk)
-    AcceptanceCampaign.objects.update(launched_at=F("launched_at") - timedelta(days=10))
-    CampaignMessage.objects.update(created_at=F("created_at") - timedelta(days=10))
+    legacy_member("Alkuperäinen", "alku@koulu.fi", language="en")
+    campaign = launched_campaign(terms, deadline=DEADLINE, offsets=[14, 7, 1], launched_days_ago=10)
     reminders_send_due(today=DEADLINE - timedelta(days=14))
-    campaign.refresh_from_db()
     return campaign
 
 
@@ -61,7 +45,7 @@ def steps_of(email: str) -> list[str]:
 
 
 def test_a_member_imported_after_the_launch_is_invited_at_once_and_then_reminded(campaign):
-    legacy_member("Myöhäinen", "myoha@koulu.fi")
+    legacy_member("Myöhäinen", "myoha@koulu.fi", language="en")
 
     added = campaign_targets_add(campaign_id=campaign.pk)
 
@@ -77,7 +61,7 @@ def test_a_member_imported_after_the_launch_is_invited_at_once_and_then_reminded
 
 
 def test_adding_again_adds_and_sends_nothing_twice(campaign):
-    legacy_member("Myöhäinen", "myoha@koulu.fi")
+    legacy_member("Myöhäinen", "myoha@koulu.fi", language="en")
     campaign_targets_add(campaign_id=campaign.pk)
     again = campaign_targets_add(campaign_id=campaign.pk)
     assert again.names == []
@@ -85,7 +69,8 @@ def test_adding_again_adds_and_sends_nothing_twice(campaign):
 
 
 def test_an_import_naming_the_campaign_adds_the_files_new_members(campaign):
-    legacy_member("Muu myöhäinen", "muu@koulu.fi")  # not in the file: left for the admin
+    # Not in the file: left for the admin to add.
+    legacy_member("Muu myöhäinen", "muu@koulu.fi", language="en")
     rows = parse_legacy_members(csv_bytes([row(contact_language="en")])).rows
 
     preview = legacy_members_import(rows=rows, dry_run=True, campaign_ids=[campaign.pk])
@@ -112,7 +97,7 @@ def test_a_campaign_not_running_takes_no_members_and_the_import_writes_nothing(c
 
 def test_a_member_another_running_campaign_asks_is_left_to_it(campaign):
     terms = campaign.terms_version
-    member = legacy_member("Myöhäinen", "myoha@koulu.fi")
+    member = legacy_member("Myöhäinen", "myoha@koulu.fi", language="en")
     other = campaign_create(terms_version=terms, deadline=DEADLINE, audience="members")
     campaign_launch(campaign_id=other.pk)  # same deadline: it may run, and now asks Myöhäinen
     assert campaign_targets_add(campaign_id=campaign.pk).names == []

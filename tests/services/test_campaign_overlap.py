@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone, translation
 
 from onboarding.models import AcceptanceCampaign, CampaignTarget, Organisation
@@ -18,28 +18,18 @@ from onboarding.services.campaigns import (
     campaign_start,
     reminders_send_due,
 )
-from tests.factories import ContactPersonFactory, OrganisationFactory, published_terms
+from tests.concurrency import until_another_waits_for_a_lock
+from tests.factories import legacy_member, published_terms
 
 TODAY = timezone.localdate()
 SPRING = TODAY + timedelta(days=60)
 AUTUMN = TODAY + timedelta(days=200)
 
 
-def legacy_member(name: str) -> Organisation:
-    organisation = OrganisationFactory(name_fi=name, membership="legacy_contract")
-    ContactPersonFactory(organisation=organisation, email=f"hallinto@{name.lower()}.fi")
-    return organisation
-
-
-@pytest.fixture
-def terms():
-    return published_terms(version="2024-1")
-
-
 @pytest.mark.django_db
 def test_a_second_campaign_with_another_deadline_is_refused_naming_the_first(terms):
-    legacy_member("Aaltola")
-    legacy_member("Borgå")
+    legacy_member("Aaltola", "hallinto@aaltola.fi")
+    legacy_member("Borgå", "hallinto@borga.fi")
     legacy = campaign_create(terms_version=terms, deadline=SPRING, audience="legacy")
     members = campaign_create(terms_version=terms, deadline=AUTUMN, audience="members")
     campaign_launch(campaign_id=legacy.pk)
@@ -59,7 +49,7 @@ def test_a_second_campaign_with_another_deadline_is_refused_naming_the_first(ter
 @pytest.mark.django_db
 def test_the_error_names_the_first_few_organisations_and_counts_the_rest(terms):
     for n in range(7):
-        legacy_member(f"Jasen{n}")
+        legacy_member(f"Jasen{n}", f"hallinto@jasen{n}.fi")
     campaign_launch(
         campaign_id=campaign_create(terms_version=terms, deadline=SPRING, audience="legacy").pk
     )
@@ -71,7 +61,7 @@ def test_the_error_names_the_first_few_organisations_and_counts_the_rest(terms):
 
 @pytest.mark.django_db
 def test_the_shell_keeps_no_campaign_it_could_not_launch(terms):
-    legacy_member("Aaltola")
+    legacy_member("Aaltola", "hallinto@aaltola.fi")
     campaign_start(terms_version=terms, deadline=SPRING, audience="legacy")
     with pytest.raises(ValidationError, match="already asks 1 organisation of these"):
         campaign_start(terms_version=terms, deadline=AUTUMN, audience="members")
@@ -80,7 +70,7 @@ def test_the_shell_keeps_no_campaign_it_could_not_launch(terms):
 
 @pytest.mark.django_db
 def test_campaigns_that_share_no_organisation_or_the_deadline_both_run(terms):
-    legacy_member("Aaltola")
+    legacy_member("Aaltola", "hallinto@aaltola.fi")
     same_day = campaign_create(terms_version=terms, deadline=SPRING, audience="members")
     campaign_start(terms_version=terms, deadline=SPRING, audience="legacy")
     assert campaign_launch(campaign_id=same_day.pk) == 1
@@ -91,7 +81,7 @@ def test_campaigns_that_share_no_organisation_or_the_deadline_both_run(terms):
 
 @pytest.mark.django_db
 def test_once_the_first_campaign_has_closed_another_deadline_can_run(terms):
-    legacy_member("Aaltola")
+    legacy_member("Aaltola", "hallinto@aaltola.fi")
     first, _count = campaign_start(terms_version=terms, deadline=SPRING, audience="members")
     reminders_send_due(today=SPRING + timedelta(days=1))  # lapses Aaltola, closes the campaign
     Organisation.objects.filter(name_fi="Aaltola").update(membership="legacy_contract")
@@ -101,7 +91,7 @@ def test_once_the_first_campaign_has_closed_another_deadline_can_run(terms):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_launches_at_once_cannot_both_pass(terms):
-    legacy_member("Aaltola")
+    legacy_member("Aaltola", "hallinto@aaltola.fi")
     spring = campaign_create(terms_version=terms, deadline=SPRING, audience="legacy")
     autumn = campaign_create(terms_version=terms, deadline=AUTUMN, audience="members")
     outcome = {}
@@ -119,21 +109,8 @@ def test_two_launches_at_once_cannot_both_pass(terms):
         campaign_launch(campaign_id=spring.pk)  # holds the version's campaign locks till commit
         other = threading.Thread(target=launch_autumn)
         other.start()
-        wait_until_a_session_waits_for_a_lock()
+        until_another_waits_for_a_lock("the second launch")
     other.join(timeout=30)
 
     assert "already asks 1 organisation of these" in outcome["error"]
     assert list(AcceptanceCampaign.objects.filter(launched_at__isnull=False)) == [spring]
-
-
-def wait_until_a_session_waits_for_a_lock() -> None:
-    with connection.cursor() as cursor:
-        for _ in range(10_000):
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh within a transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-    raise AssertionError("the second launch never waited for the first one's lock")

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from onboarding import selectors
-from onboarding.models import CampaignMessage, Organisation, OutgoingEmail
+from onboarding import emails, selectors
+from onboarding.models import CampaignMessage, Organisation, OutgoingEmail, TermsAcceptance
 from onboarding.services.campaigns import (
+    CampaignsFailed,
     campaign_create,
     campaign_launch,
     reminders_send_due,
 )
 from tests.factories import (
+    CHARLIE,
     ContactPersonFactory,
     OrganisationFactory,
     TermsAcceptanceFactory,
-    UserFactory,
+    legacy_member,
     published_terms,
 )
 
@@ -29,22 +33,29 @@ TODAY = timezone.localdate()
 DEADLINE = TODAY + timedelta(days=100)
 
 
-def legacy_member(name: str, *emails: str, language: str = "fi") -> Organisation:
-    organisation = OrganisationFactory(name_fi=name, membership="legacy_contract")
-    for email in emails:
-        ContactPersonFactory(organisation=organisation, email=email, language=language)
-    ContactPersonFactory(organisation=organisation, role="technical", email=f"it.{emails[0]}")
-    return organisation
-
-
-@pytest.fixture
-def terms():
-    return published_terms()
-
-
 @pytest.fixture
 def campaign(terms):
     return campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
+
+
+def failing_campaign_message(
+    error: Exception, when: Callable[[dict[str, Any]], bool]
+) -> Callable[..., OutgoingEmail]:
+    """`emails.campaign_message`, which the campaigns call for each message they write, raising
+    `error` for the messages `when` picks (by their arguments): a worker lost or a template
+    missing in the middle of a run."""
+    real = emails.campaign_message
+
+    def campaign_message(**message: Any) -> OutgoingEmail:
+        if when(message):
+            raise error
+        return real(**message)
+
+    return campaign_message
+
+
+def to(name: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda message: message["organisation"].name_fi == name
 
 
 def steps_sent() -> list[tuple[str, str]]:
@@ -160,14 +171,13 @@ def test_the_dry_run_lists_what_is_due_and_sends_nothing(campaign):
     assert Organisation.objects.get(name_fi="Kuiva").membership == "legacy_contract"
 
 
-def test_staff_get_one_summary_when_the_campaign_closes(campaign):
-    UserFactory(email="kasittelija@oph.fi", is_staff=True)
+def test_staff_get_one_summary_when_the_campaign_closes(campaign, charlie):
     legacy_member("Rauennut", "r@koulu.fi")
     campaign_launch(campaign_id=campaign.pk)
     reminders_send_due(today=DEADLINE + timedelta(days=1))
     reminders_send_due(today=DEADLINE + timedelta(days=2))
     summary = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.CAMPAIGN_SUMMARY, campaign=campaign)
-    assert summary.to == "kasittelija@oph.fi"
+    assert summary.to == CHARLIE
     assert "Rauennut" in summary.body_text
 
 
@@ -198,24 +208,14 @@ def test_a_version_not_yet_in_force_cannot_be_launched(terms):
 
 
 def test_an_invitation_lost_in_a_crash_is_sent_by_the_next_run(campaign, monkeypatch):
-    from onboarding.services import campaigns as module
-
     legacy_member("Eka", "eka@koulu.fi")
     legacy_member("Toka", "toka@koulu.fi")
-    real = module._send_step
-    calls = []
-
-    def crash_on_second(*args):
-        calls.append(args)
-        if len(calls) == 2:
-            raise ConnectionError("worker lost")
-        return real(*args)
-
-    monkeypatch.setattr(module, "_send_step", crash_on_second)
-    with pytest.raises(ConnectionError):
-        campaign_launch(campaign_id=campaign.pk)
-    monkeypatch.setattr(module, "_send_step", real)
-    assert CampaignMessage.objects.count() == 1
+    with monkeypatch.context() as crashing:
+        lost = ConnectionError("worker lost")
+        crashing.setattr(emails, "campaign_message", failing_campaign_message(lost, to("Toka")))
+        with pytest.raises(ConnectionError):
+            campaign_launch(campaign_id=campaign.pk)
+    assert steps_sent() == [("invitation", "eka@koulu.fi")]
     reminders_send_due(today=TODAY)
     assert sorted(r for _s, r in steps_sent()) == ["eka@koulu.fi", "toka@koulu.fi"]
 
@@ -233,67 +233,58 @@ def test_an_organisation_that_accepted_a_later_version_is_not_pending(campaign, 
 def test_an_organisation_that_accepts_while_the_run_is_under_way_gets_no_reminder(
     campaign, terms, monkeypatch
 ):
-    from onboarding.services import campaigns as module
-
     legacy_member("Eka", "eka@koulu.fi")
     toka = legacy_member("Toka", "toka@koulu.fi")
     campaign_launch(campaign_id=campaign.pk)
-    real = module._send_step
+    real = emails.campaign_message
 
-    def accepting_just_before(campaign_, organisation, step, today):
-        if organisation == toka:  # listed as pending, then accepts before its turn
+    def toka_accepts_meanwhile(**message: Any) -> OutgoingEmail:
+        # The run has listed Toka as pending; it accepts while Eka's reminder is written.
+        if not TermsAcceptance.objects.filter(organisation=toka).exists():
             TermsAcceptanceFactory(organisation=toka, terms_version=terms)
-        return real(campaign_, organisation, step, today)
+        return real(**message)
 
-    monkeypatch.setattr(module, "_send_step", accepting_just_before)
+    monkeypatch.setattr(emails, "campaign_message", toka_accepts_meanwhile)
     sent = reminders_send_due(today=DEADLINE - timedelta(days=30))
     assert [m.recipient for m in sent] == ["eka@koulu.fi"]
     assert not CampaignMessage.objects.filter(organisation=toka, step="30").exists()
 
 
-def test_the_summary_names_organisations_lapsed_by_a_run_that_was_cut_short(campaign, monkeypatch):
-    from onboarding.services import campaigns as module
-
-    UserFactory(email="kasittelija@oph.fi", is_staff=True)
+def test_the_summary_names_organisations_lapsed_by_a_run_that_was_cut_short(
+    campaign, charlie, monkeypatch
+):
     legacy_member("Aaltola", "a@aaltola.fi")
     legacy_member("Borgå", "b@borga.fi")
     campaign_launch(campaign_id=campaign.pk)
-    real = module._write_step
-
-    def crash_at_borga(campaign_, organisation, step, today):
-        if organisation.name_fi == "Borgå":
-            raise ConnectionError("worker lost")
-        return real(campaign_, organisation, step, today)
-
-    monkeypatch.setattr(module, "_write_step", crash_at_borga)
-    with pytest.raises(module.CampaignsFailed):
-        reminders_send_due(today=DEADLINE + timedelta(days=1))
-    monkeypatch.setattr(module, "_write_step", real)
+    with monkeypatch.context() as crashing:
+        lost = ConnectionError("worker lost")
+        crashing.setattr(emails, "campaign_message", failing_campaign_message(lost, to("Borgå")))
+        with pytest.raises(CampaignsFailed):
+            reminders_send_due(today=DEADLINE + timedelta(days=1))
+    assert Organisation.objects.get(name_fi="Borgå").membership == "legacy_contract"
     reminders_send_due(today=DEADLINE + timedelta(days=2))
     summary = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.CAMPAIGN_SUMMARY, campaign=campaign)
+    assert summary.to == CHARLIE
     assert "Aaltola" in summary.body_text and "Borgå" in summary.body_text
 
 
 def test_a_failing_campaign_is_reported_after_the_others_have_sent(terms, monkeypatch):
-    from onboarding.services import campaigns as module
-
     legacy_member("Eka", "eka@koulu.fi")
     first = campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
     second = campaign_create(terms_version=terms, deadline=DEADLINE, audience="members")
     campaign_launch(campaign_id=first.pk)
     campaign_launch(campaign_id=second.pk)
-    real = module._campaign_due
-
-    def broken_first(campaign_, today, dry_run):
-        if campaign_.pk == first.pk:
-            raise RuntimeError("template missing")
-        return real(campaign_, today, dry_run)
-
-    monkeypatch.setattr(module, "_campaign_due", broken_first)
-    with pytest.raises(module.CampaignsFailed, match="template missing") as failed:
+    missing = RuntimeError("template missing")
+    monkeypatch.setattr(
+        emails,
+        "campaign_message",
+        failing_campaign_message(missing, lambda message: message["campaign"].pk == first.pk),
+    )
+    with pytest.raises(CampaignsFailed, match="template missing") as failed:
         reminders_send_due(today=DEADLINE - timedelta(days=30))
     assert list(failed.value.failures) == [first.pk]
     assert [(m.campaign_id, m.step) for m in failed.value.planned] == [(second.pk, "30")]
+    assert CampaignMessage.objects.filter(campaign=second, step="30").exists()
 
 
 def test_a_campaign_needs_at_least_one_reminder_day(terms):

@@ -4,15 +4,14 @@ everything else reads back, also notifications stored in the shapes of before.""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 
 from onboarding import services
 from onboarding.models import Registration, TermsAcceptance, TermsVersion
 from onboarding.notification_data import ContactDetails, Declarations, NotificationData
-from tests.factories import UserFactory, published_terms
-from tests.notifications import OID, notification_data
+from tests.factories import ALICE, LEMPAALA_IT, UserFactory, notification_data
+from tests.factories import LEMPAALA as OID
 
 # As the first notifications were stored: the acceptance without the language of the text read.
 STORED_BEFORE_THE_LANGUAGE = {
@@ -79,8 +78,8 @@ def test_the_json_round_trips_in_the_shape_stored_today():
     stored = data.to_json()
     assert set(stored) == {"organisation", "contacts", "declarations", "acceptance"}
     assert stored["contacts"][0] == {
-        "name": "Riikka Rehtori",
-        "email": "riikka.rehtori@lempaala.fi",
+        "name": "Alice Aaltonen",
+        "email": ALICE,
         "phone": "+358401234567",
         "role": "administrative",
         "language": "fi",
@@ -105,7 +104,7 @@ def test_the_form_starts_from_a_notification_as_it_was_sent_and_accepts_it_anew(
     assert values["name_sv"] == "Lembois kommun" and values["learner_numbers_confirmed"] is True
     assert values["accepter_title"] == "Sivistysjohtaja"
     assert "accept_terms" not in values and "authority_confirmed" not in values
-    assert [row["email"] for row in rows] == ["riikka.rehtori@lempaala.fi", "it@lempaala.fi"]
+    assert [row["email"] for row in rows] == [ALICE, LEMPAALA_IT]
     values, _rows = data.to_initial(accepted=True)  # the person's own draft, back from checking
     assert values["accept_terms"] is True and values["authority_confirmed"] is True
 
@@ -118,8 +117,7 @@ def test_a_test_learner_number_use_is_notified_only_with_the_box_ticked():
 
 
 @pytest.mark.django_db
-def test_a_notification_stored_in_the_old_shape_is_shown_and_approved():
-    terms = published_terms(version="2024-1", effective_from=date(2024, 1, 1))
+def test_a_notification_stored_in_the_old_shape_is_shown_and_approved(terms, charlie):
     stored = {
         **STORED_BEFORE_THE_LANGUAGE,
         "acceptance": {
@@ -137,7 +135,7 @@ def test_a_notification_stored_in_the_old_shape_is_shown_and_approved():
         submission_token=uuid.uuid4(),
     )
     assert registration.organisation_name == "Lempäälän kunta"
-    services.registration_approve(registration_id=registration.pk, reviewer=UserFactory())
+    services.registration_approve(registration_id=registration.pk, reviewer=charlie)
     acceptance = TermsAcceptance.objects.get()
     assert (acceptance.language, acceptance.accepter_name) == ("sv", "Riikka Rehtori")
     technical = acceptance.organisation.contacts.get(role="technical")

@@ -15,6 +15,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from onboarding.models import OutgoingEmail
 from onboarding.services.outgoing_emails import outgoing_email_give_up, outgoing_email_send
 from onboarding.tasks import EMAIL_MAX_RETRIES, send_outgoing_email
+from tests.factories import ALICE
 
 pytestmark = pytest.mark.django_db
 
@@ -69,9 +70,9 @@ def smtp(settings) -> type[ScriptedSmtp]:
 
 def queued_email(**changes: object) -> OutgoingEmail:
     values: dict[str, object] = {
-        "key": "receipt:1:riikka.rehtori@lempaala.fi",
+        "key": f"receipt:1:{ALICE}",
         "kind": OutgoingEmail.Kind.RECEIPT,
-        "to": "riikka.rehtori@lempaala.fi",
+        "to": ALICE,
         "language": "fi",
         "subject": "MPASSid: we received your notification",
         "body_text": "Thank you. We received your MPASSid notification.",
@@ -94,7 +95,7 @@ def test_a_queued_email_is_sent_once_and_marked_sent(smtp, mailoutbox):
     assert email.attempts == 1
     assert email.last_error == ""
     [message] = mailoutbox
-    assert message.to == ["riikka.rehtori@lempaala.fi"]
+    assert message.to == [ALICE]
     assert message.subject == "MPASSid: we received your notification"
     assert message.body == "Thank you. We received your MPASSid notification."
     assert message.alternatives[0][1] == "text/html"

@@ -4,7 +4,7 @@ need a reason; the decision is emailed to the submitter and the administrative c
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,60 +23,40 @@ from onboarding.models import (
     User,
 )
 from tests.factories import (
+    ALICE,
+    BROWSER,
+    LEMPAALA,
+    LEMPAALA_IT,
     ContactPersonFactory,
     LegacyContractFactory,
     OrganisationFactory,
     UserFactory,
-    backdate,
-    published_terms,
+    contact,
+    notification,
+    notification_data,
 )
-from tests.notifications import BROWSER, OID, contact, notification_data, submit
 
 pytestmark = pytest.mark.django_db
 
-SUBMITTER = "riikka.rehtori@lempaala.fi"
 REASON = "The business ID belongs to another municipality.\nCheck it and send again."
-
-
-@pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(effective_from=date(2024, 1, 1))
-
-
-@pytest.fixture
-def submitter() -> User:
-    return UserFactory(email=SUBMITTER)
-
-
-@pytest.fixture
-def reviewer() -> User:
-    return UserFactory(email="kasittelija@oph.fi", is_staff=True)
 
 
 def submitted(terms: TermsVersion | None, *, days_ago: int = 3, **kwargs: Any) -> Registration:
     """A pending notification sent `days_ago` days ago, so its time differs from the decision's."""
-    if terms is None:
-        kwargs.setdefault("data", notification_data(None))
-    registration, _created = submit(terms, **kwargs)
-    backdate(registration, timezone.now() - timedelta(days=days_ago))
-    return registration
+    return notification(terms, submitted_at=timezone.now() - timedelta(days=days_ago), **kwargs)
 
 
-def approve(registration: Registration, reviewer: User) -> Registration:
-    return services.registration_approve(registration_id=registration.pk, reviewer=reviewer)
+def approve(registration: Registration, by: User) -> Registration:
+    return services.registration_approve(registration_id=registration.pk, reviewer=by)
 
 
-def reject(registration: Registration, reviewer: User, reason: str = REASON) -> Registration:
-    return services.registration_reject(
-        registration_id=registration.pk, reviewer=reviewer, reason=reason
-    )
+def reject(registration: Registration, by: User, reason: str = REASON) -> Registration:
+    return services.registration_reject(registration_id=registration.pk, reviewer=by, reason=reason)
 
 
-def request_changes(
-    registration: Registration, reviewer: User, reason: str = REASON
-) -> Registration:
+def request_changes(registration: Registration, by: User, reason: str = REASON) -> Registration:
     return services.registration_request_changes(
-        registration_id=registration.pk, reviewer=reviewer, reason=reason
+        registration_id=registration.pk, reviewer=by, reason=reason
     )
 
 
@@ -85,14 +65,14 @@ def active_contacts(organisation: Organisation) -> set[tuple[str, str]]:
 
 
 def decision_emails(registration: Registration) -> dict[str, OutgoingEmail]:
-    rows = OutgoingEmail.objects.filter(key__startswith=f"decision:{registration.pk}:")
+    rows = registration.emails.filter(kind=OutgoingEmail.Kind.DECISION)
     return {email.to: email for email in rows}
 
 
 # Approval -----------------------------------------------------------------------------------
 
 
-def test_approving_a_new_organisation_creates_it_as_submitted(terms, submitter, reviewer):
+def test_approving_a_new_organisation_creates_it_as_submitted(terms, alice, charlie):
     data = notification_data(
         terms,
         name_fi="Tampereen kaupunki",
@@ -101,10 +81,10 @@ def test_approving_a_new_organisation_creates_it_as_submitted(terms, submitter, 
         business_id="0211675-2",
         kind="both",
     )
-    registration = submitted(terms, user=submitter, data=data)
-    approve(registration, reviewer)
+    registration = submitted(terms, user=alice, data=data)
+    approve(registration, charlie)
 
-    organisation = Organisation.objects.get(oid=OID)
+    organisation = Organisation.objects.get(oid=LEMPAALA)
     assert organisation.name_fi == "Tampereen kaupunki"
     assert organisation.name_sv == "Tammerfors stad"
     assert organisation.name_en == "City of Tampere"
@@ -112,8 +92,8 @@ def test_approving_a_new_organisation_creates_it_as_submitted(terms, submitter, 
     assert organisation.kind == Organisation.Kind.BOTH
     assert organisation.membership == Organisation.Membership.TERMS_ACCEPTED
     assert active_contacts(organisation) == {
-        ("riikka.rehtori@lempaala.fi", "administrative"),
-        ("it@lempaala.fi", "technical"),
+        (ALICE, "administrative"),
+        (LEMPAALA_IT, "technical"),
     }
     technical = organisation.contacts.get(role="technical")
     assert (technical.name, str(technical.phone), technical.language) == (
@@ -127,23 +107,23 @@ def test_approving_a_new_organisation_creates_it_as_submitted(terms, submitter, 
 
 
 def test_approval_records_the_acceptance_as_of_the_submission_with_its_evidence(
-    terms, submitter, reviewer
+    terms, alice, charlie
 ):
     registration = submitted(
         terms,
-        user=submitter,
+        user=alice,
         data=notification_data(terms, language="sv"),  # the Swedish text was read
         ip_address="2001:db8::7",
         days_ago=5,
     )
-    approve(registration, reviewer)
+    approve(registration, charlie)
 
     [acceptance] = TermsAcceptance.objects.all()
-    assert acceptance.organisation.oid == OID
+    assert acceptance.organisation.oid == LEMPAALA
     assert acceptance.terms_version == terms
     assert acceptance.accepted_at == registration.submitted_at
-    assert acceptance.accepted_by == submitter
-    assert acceptance.accepter_name == "Riikka Rehtori"
+    assert acceptance.accepted_by == alice
+    assert acceptance.accepter_name == "Alice Aaltonen"
     assert acceptance.accepter_title == "Sivistysjohtaja"
     assert acceptance.authority_confirmed
     assert acceptance.ip_address == "2001:db8::7"
@@ -153,59 +133,59 @@ def test_approval_records_the_acceptance_as_of_the_submission_with_its_evidence(
     assert acceptance.registration == registration
 
 
-def test_approval_for_a_legacy_member_brings_its_names_and_contacts_up_to_date(terms, reviewer):
+def test_approval_for_a_legacy_member_brings_its_names_and_contacts_up_to_date(terms, charlie):
     organisation = LegacyContractFactory(
-        organisation__oid=OID, organisation__name_fi="Vanha"
+        organisation__oid=LEMPAALA, organisation__name_fi="Vanha"
     ).organisation
     kept = ContactPersonFactory(
         organisation=organisation,
-        email="Riikka.Rehtori@Lempaala.fi",
+        email="Alice@Lempaala.fi",
         role="administrative",
-        name="Riikka R.",
+        name="Alice A.",
         phone="+358401111111",
         language="fi",
     )
     same_person_other_role = ContactPersonFactory(
-        organisation=organisation, email="riikka.rehtori@lempaala.fi", role="technical"
+        organisation=organisation, email=ALICE, role="technical"
     )
     left = ContactPersonFactory(organisation=organisation, email="vanha@lempaala.fi")
     data = notification_data(
         terms,
         contacts=[
             contact(
-                "riikka.rehtori@lempaala.fi",
+                ALICE,
                 "administrative",
-                name="Riikka Rehtori",
+                name="Alice Aaltonen",
                 phone="+358 50 765 4321",
                 language="sv",
             ),
             contact("tietoturva@lempaala.fi", "security", name="Sanna Suojaaja"),
-            contact("it@lempaala.fi", "technical", name="Teemu Tekninen"),
+            contact(LEMPAALA_IT, "technical", name="Teemu Tekninen"),
         ],
     )
     registration = submitted(terms, data=data)
     assert registration.organisation == organisation
 
-    approve(registration, reviewer)
+    approve(registration, charlie)
 
     organisation.refresh_from_db()
     assert (organisation.name_fi, organisation.name_sv) == ("Lempäälän kunta", "Lembois kommun")
     assert organisation.membership == Organisation.Membership.TERMS_ACCEPTED
     kept.refresh_from_db()
     assert kept.is_active
-    assert (kept.name, str(kept.phone), kept.language) == ("Riikka Rehtori", "+358507654321", "sv")
+    assert (kept.name, str(kept.phone), kept.language) == ("Alice Aaltonen", "+358507654321", "sv")
     for retired in (same_person_other_role, left):
         retired.refresh_from_db()
         assert not retired.is_active
     assert active_contacts(organisation) == {
-        ("Riikka.Rehtori@Lempaala.fi", "administrative"),
+        ("Alice@Lempaala.fi", "administrative"),
         ("tietoturva@lempaala.fi", "security"),
-        ("it@lempaala.fi", "technical"),
+        (LEMPAALA_IT, "technical"),
     }
     assert organisation.contacts.count() == 5
 
 
-def test_a_service_providers_test_learner_number_notification_is_recorded(terms, reviewer):
+def test_a_service_providers_test_learner_number_notification_is_recorded(terms, charlie):
     data = notification_data(
         terms,
         kind="service_provider",
@@ -215,58 +195,58 @@ def test_a_service_providers_test_learner_number_notification_is_recorded(terms,
         },
     )
     registration = submitted(terms, data=data)
-    approve(registration, reviewer)
+    approve(registration, charlie)
 
-    organisation = Organisation.objects.get(oid=OID)
+    organisation = Organisation.objects.get(oid=LEMPAALA)
     assert organisation.test_learner_number_use == "Demo accounts of our learning platform."
     assert organisation.test_learner_numbers_notified_at == registration.submitted_at
     assert organisation.may_use_test_learner_numbers
 
 
-def test_approval_without_acceptance_updates_contacts_but_records_no_acceptance(reviewer):
-    organisation = LegacyContractFactory(organisation__oid=OID).organisation
+def test_approval_without_acceptance_updates_contacts_but_records_no_acceptance(charlie):
+    organisation = LegacyContractFactory(organisation__oid=LEMPAALA).organisation
     ContactPersonFactory(organisation=organisation, email="vanha@lempaala.fi")
     registration = submitted(None)
     assert not registration.accepts_terms
 
-    approve(registration, reviewer)
+    approve(registration, charlie)
 
     organisation.refresh_from_db()
     assert not TermsAcceptance.objects.exists()
     assert organisation.membership == Organisation.Membership.LEGACY_CONTRACT
     assert active_contacts(organisation) == {
-        ("riikka.rehtori@lempaala.fi", "administrative"),
-        ("it@lempaala.fi", "technical"),
+        (ALICE, "administrative"),
+        (LEMPAALA_IT, "technical"),
     }
 
 
-def test_a_notification_is_approved_only_once(terms, reviewer):
+def test_a_notification_is_approved_only_once(terms, charlie):
     registration = submitted(terms)
-    approve(registration, reviewer)
+    approve(registration, charlie)
     with pytest.raises(services.RegistrationAlreadyDecided, match="already decided"):
         approve(registration, UserFactory(is_staff=True))
     assert TermsAcceptance.objects.count() == 1
     registration.refresh_from_db()
-    assert registration.reviewed_by == reviewer
+    assert registration.reviewed_by == charlie
 
 
 @pytest.mark.parametrize("decide", [reject, request_changes])
-def test_a_decided_notification_cannot_be_decided_otherwise(terms, reviewer, decide):
+def test_a_decided_notification_cannot_be_decided_otherwise(terms, charlie, decide):
     registration = submitted(terms)
-    approve(registration, reviewer)
+    approve(registration, charlie)
     with pytest.raises(services.RegistrationAlreadyDecided):
-        decide(registration, reviewer)
+        decide(registration, charlie)
     registration.refresh_from_db()
     assert registration.status == Registration.Status.APPROVED
     assert registration.decision_reason == ""
 
 
-def test_approval_marks_the_reviewer_and_the_time(terms, reviewer):
+def test_approval_marks_the_reviewer_and_the_time(terms, charlie):
     registration = submitted(terms)
     before = timezone.now()
-    approve(registration, reviewer)
+    approve(registration, charlie)
     registration.refresh_from_db()
-    assert registration.reviewed_by == reviewer
+    assert registration.reviewed_by == charlie
     assert before <= registration.reviewed_at <= timezone.now()
 
 
@@ -275,14 +255,14 @@ def test_approval_marks_the_reviewer_and_the_time(terms, reviewer):
 
 @pytest.mark.parametrize("decide", [reject, request_changes])
 @pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
-def test_rejecting_or_requesting_changes_needs_a_reason(terms, reviewer, decide, blank):
+def test_rejecting_or_requesting_changes_needs_a_reason(terms, charlie, decide, blank):
     registration = submitted(terms)
     with pytest.raises(ValidationError, match="Write the reason"):
-        decide(registration, reviewer, blank)
+        decide(registration, charlie, blank)
     registration.refresh_from_db()
     assert registration.is_pending
     assert registration.reviewed_by is None
-    assert not OutgoingEmail.objects.filter(key__startswith="decision:").exists()
+    assert not OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.DECISION).exists()
 
 
 @pytest.mark.parametrize(
@@ -292,13 +272,13 @@ def test_rejecting_or_requesting_changes_needs_a_reason(terms, reviewer, decide,
         (request_changes, Registration.Status.CHANGES_REQUESTED),
     ],
 )
-def test_rejecting_or_requesting_changes_records_the_decision(terms, reviewer, decide, status):
+def test_rejecting_or_requesting_changes_records_the_decision(terms, charlie, decide, status):
     registration = submitted(terms)
     before = timezone.now()
-    decide(registration, reviewer, f"  {REASON}  ")
+    decide(registration, charlie, f"  {REASON}  ")
     registration.refresh_from_db()
     assert registration.status == status
-    assert registration.reviewed_by == reviewer
+    assert registration.reviewed_by == charlie
     assert before <= registration.reviewed_at <= timezone.now()
     assert registration.decision_reason == REASON
     assert not TermsAcceptance.objects.exists()
@@ -311,7 +291,7 @@ def test_rejecting_or_requesting_changes_records_the_decision(terms, reviewer, d
 @pytest.fixture
 def member() -> Organisation:
     """A member whose administrative contacts speak Finnish and Swedish."""
-    organisation = OrganisationFactory(oid=OID)
+    organisation = OrganisationFactory(oid=LEMPAALA)
     ContactPersonFactory(organisation=organisation, email="anna@lempaala.fi", language="fi")
     ContactPersonFactory(organisation=organisation, email="sven@lempaala.fi", language="sv")
     ContactPersonFactory(organisation=organisation, email="tekninen@lempaala.fi", role="technical")
@@ -320,16 +300,16 @@ def member() -> Organisation:
 
 
 def test_a_rejection_goes_to_the_submitter_and_each_active_administrative_contact(
-    terms, submitter, reviewer, member, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, member, mailoutbox, django_capture_on_commit_callbacks
 ):
-    registration = submitted(terms, user=submitter, language="en")
+    registration = submitted(terms, user=alice, language="en")
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        reject(registration, reviewer)
+        reject(registration, charlie)
 
     emails = decision_emails(registration)
     assert {to: email.language for to, email in emails.items()} == {
-        SUBMITTER: "en",
+        ALICE: "en",
         "anna@lempaala.fi": "fi",
         "sven@lempaala.fi": "sv",
     }
@@ -342,11 +322,11 @@ def test_a_rejection_goes_to_the_submitter_and_each_active_administrative_contac
 
 
 def test_a_swedish_speaking_contact_gets_the_swedish_email(
-    terms, submitter, reviewer, member, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, member, mailoutbox, django_capture_on_commit_callbacks
 ):
-    registration = submitted(terms, user=submitter, language="fi")
+    registration = submitted(terms, user=alice, language="fi")
     with django_capture_on_commit_callbacks(execute=True):
-        registration = reject(registration, reviewer)
+        registration = reject(registration, charlie)
     context = {"registration": registration}
     swedish_subject, swedish_text, _html = render_email("registration_rejected", context, "sv")
     [message] = [m for m in mailoutbox if m.to == ["sven@lempaala.fi"]]
@@ -354,46 +334,46 @@ def test_a_swedish_speaking_contact_gets_the_swedish_email(
     assert message.body == swedish_text
 
 
-def test_the_swedish_decision_email_is_not_the_finnish_one(terms, reviewer, member):
-    registration = reject(submitted(terms), reviewer)
+def test_the_swedish_decision_email_is_not_the_finnish_one(terms, charlie, member):
+    registration = reject(submitted(terms), charlie)
     emails = decision_emails(registration)
     assert emails["sven@lempaala.fi"].subject != emails["anna@lempaala.fi"].subject
 
 
 def test_a_submitter_who_is_also_an_administrative_contact_gets_one_email(
-    terms, submitter, reviewer, member, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, member, mailoutbox, django_capture_on_commit_callbacks
 ):
-    ContactPersonFactory(organisation=member, email="Riikka.Rehtori@Lempaala.fi", language="sv")
-    registration = submitted(terms, user=submitter, language="en")
+    ContactPersonFactory(organisation=member, email="Alice@Lempaala.fi", language="sv")
+    registration = submitted(terms, user=alice, language="en")
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        request_changes(registration, reviewer)
+        request_changes(registration, charlie)
 
     recipients = [m.to[0].lower() for m in mailoutbox]
     assert sorted(recipients) == sorted(set(recipients))
-    assert recipients.count(SUBMITTER) == 1
-    assert decision_emails(registration)[SUBMITTER].language == "en"
+    assert recipients.count(ALICE) == 1
+    assert decision_emails(registration)[ALICE].language == "en"
 
 
 def test_an_approval_goes_to_the_administrative_contacts_that_were_submitted(
-    terms, submitter, reviewer, member, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, member, mailoutbox, django_capture_on_commit_callbacks
 ):
     data = notification_data(
         terms,
         contacts=[
             contact("sven@lempaala.fi", language="sv", name="Sven Svensson"),
             contact("uusi@lempaala.fi", language="en", name="Uma Uusi"),
-            contact("it@lempaala.fi", "technical"),
+            contact(LEMPAALA_IT, "technical"),
         ],
     )
-    registration = submitted(terms, user=submitter, data=data, language="fi")
+    registration = submitted(terms, user=alice, data=data, language="fi")
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        approve(registration, reviewer)
+        approve(registration, charlie)
 
     emails = decision_emails(registration)
     assert {to: email.language for to, email in emails.items()} == {
-        SUBMITTER: "fi",
+        ALICE: "fi",
         "sven@lempaala.fi": "sv",
         "uusi@lempaala.fi": "en",
     }
@@ -402,80 +382,80 @@ def test_an_approval_goes_to_the_administrative_contacts_that_were_submitted(
 
 
 def test_a_rejection_of_a_new_organisation_goes_to_the_submitter_only(
-    terms, submitter, reviewer, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, mailoutbox, django_capture_on_commit_callbacks
 ):
-    registration = submitted(terms, user=submitter, language="sv")
+    registration = submitted(terms, user=alice, language="sv")
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        reject(registration, reviewer)
-    assert [m.to for m in mailoutbox] == [[SUBMITTER]]
-    assert list(decision_emails(registration)) == [SUBMITTER]
+        reject(registration, charlie)
+    assert [m.to for m in mailoutbox] == [[ALICE]]
+    assert list(decision_emails(registration)) == [ALICE]
 
 
 def test_a_decision_reaches_the_administrative_contacts_of_an_organisation_that_joined_since(
-    terms, submitter, reviewer, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, mailoutbox, django_capture_on_commit_callbacks
 ):
-    registration = submitted(terms, user=submitter)
+    registration = submitted(terms, user=alice)
     assert registration.organisation is None
-    joined = OrganisationFactory(oid=OID)  # another notification of it was approved meanwhile
+    joined = OrganisationFactory(oid=LEMPAALA)  # another notification of it was approved meanwhile
     ContactPersonFactory(organisation=joined, email="anna@lempaala.fi", language="sv")
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        reject(registration, reviewer)
-    assert sorted(m.to[0] for m in mailoutbox) == ["anna@lempaala.fi", SUBMITTER]
+        reject(registration, charlie)
+    assert sorted(m.to[0] for m in mailoutbox) == [ALICE, "anna@lempaala.fi"]
     assert decision_emails(registration)["anna@lempaala.fi"].language == "sv"
 
 
 def test_the_changes_requested_email_says_what_to_change_and_links_to_the_form(
-    terms, submitter, reviewer, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, mailoutbox, django_capture_on_commit_callbacks
 ):
-    registration = submitted(terms, user=submitter)
+    registration = submitted(terms, user=alice)
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        request_changes(registration, reviewer)
+        request_changes(registration, charlie)
     [message] = mailoutbox
     assert REASON in message.body
-    assert f"/notify/{OID}/" in message.body
+    assert f"/notify/{LEMPAALA}/" in message.body
 
 
 def test_the_other_administrative_contacts_are_told_who_sent_it_and_what_was_asked(
-    terms, submitter, reviewer, member, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, charlie, member, mailoutbox, django_capture_on_commit_callbacks
 ):
-    registration = submitted(terms, user=submitter)
+    registration = submitted(terms, user=alice)
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        request_changes(registration, reviewer)
+        request_changes(registration, charlie)
     [to_anna] = [m for m in mailoutbox if m.to == ["anna@lempaala.fi"]]
     _subject, english, _html = render_email(
         "registration_changes_requested",
         {"registration": registration},
         "en",
     )
-    assert SUBMITTER in to_anna.body
+    assert ALICE in to_anna.body
     assert "Check it and send again." in to_anna.body
-    assert f"/notify/{OID}/" in to_anna.body
-    assert f"The notification was sent by {SUBMITTER} on " in english
+    assert f"/notify/{LEMPAALA}/" in to_anna.body
+    assert f"The notification was sent by {ALICE} on " in english
     assert "any contact person of the organisation can correct" in english
 
 
 # History ------------------------------------------------------------------------------------
 
 
-def test_the_history_names_the_reviewer_as_the_one_who_approved(terms, reviewer):
+def test_the_history_names_the_reviewer_as_the_one_who_approved(terms, charlie):
     registration = submitted(terms)
-    approve(registration, reviewer)
-    organisation = Organisation.objects.get(oid=OID)
+    approve(registration, charlie)
+    organisation = Organisation.objects.get(oid=LEMPAALA)
 
-    assert organisation.history.filter(history_user=reviewer).exists()
-    assert organisation.history.latest().history_user == reviewer
-    assert registration.history.latest().history_user == reviewer
+    assert organisation.history.filter(history_user=charlie).exists()
+    assert organisation.history.latest().history_user == charlie
+    assert registration.history.latest().history_user == charlie
     assert registration.history.latest().status == Registration.Status.APPROVED
     for person in ContactPerson.objects.all():
-        assert person.history.latest().history_user == reviewer
+        assert person.history.latest().history_user == charlie
 
 
-def test_the_history_names_the_reviewer_who_rejected(terms, reviewer):
+def test_the_history_names_the_reviewer_who_rejected(terms, charlie):
     registration = submitted(terms)
-    reject(registration, reviewer)
+    reject(registration, charlie)
     latest = registration.history.latest()
-    assert (latest.history_user, latest.status) == (reviewer, Registration.Status.REJECTED)
+    assert (latest.history_user, latest.status) == (charlie, Registration.Status.REJECTED)

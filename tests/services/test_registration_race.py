@@ -4,7 +4,6 @@ and transaction: one decision wins, and one acceptance and one email per recipie
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -18,28 +17,36 @@ from django.db import transaction
 from onboarding import services
 from onboarding.emails import render_email
 from onboarding.models import Organisation, OutgoingEmail, Registration, TermsVersion, User
-from tests.concurrency import at_once
-from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
-from tests.notifications import OID, contact, notification_data, submit
+from tests.concurrency import at_once, until_another_waits_for_a_lock
+from tests.factories import (
+    ALICE,
+    LEMPAALA,
+    LEMPAALA_IT,
+    ContactPersonFactory,
+    OrganisationFactory,
+    UserFactory,
+    contact,
+    notification,
+    notification_data,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SUBMITTER = "riikka.rehtori@lempaala.fi"
 ADMINISTRATIVE = ["anna@lempaala.fi", "sven@lempaala.fi"]
-TECHNICAL = "it@lempaala.fi"
-RECIPIENTS = sorted([SUBMITTER, *ADMINISTRATIVE])
+RECIPIENTS = sorted([ALICE, *ADMINISTRATIVE])
 ROUNDS = range(3)
 
 
 def held_open(call: Callable[[], Any], done: threading.Event) -> Callable[[], Any]:
-    """`call` in a transaction kept open for half a second after it wrote, so that the other
-    thread runs into its uncommitted rows."""
+    """`call` in a transaction kept open after it wrote until the other thread runs into its
+    uncommitted rows (waits for its lock)."""
 
     def held() -> Any:
         with transaction.atomic():
             result = call()
             done.set()
-            time.sleep(0.5)
+            until_another_waits_for_a_lock("the other submission")
         return result
 
     return held
@@ -54,28 +61,20 @@ def after(done: threading.Event, call: Callable[[], Any]) -> Callable[[], Any]:
 
 
 @pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(effective_from=date(2024, 1, 1))
+def reviewers(charlie: User) -> tuple[User, User]:
+    return charlie, UserFactory(email="toinen@oph.fi", is_staff=True)
 
 
 @pytest.fixture
-def reviewers() -> tuple[User, User]:
-    return (
-        UserFactory(email="kasittelija@oph.fi", is_staff=True),
-        UserFactory(email="toinen@oph.fi", is_staff=True),
-    )
-
-
-@pytest.fixture
-def registration(terms: TermsVersion, mailoutbox: list) -> Registration:
-    """A member's notification that lists its administrative contacts as they are; its receipt
-    and review emails are already sent (nothing wraps the test in a transaction)."""
-    organisation = OrganisationFactory(oid=OID)
+def registration(terms: TermsVersion, alice: User, mailoutbox: list) -> Registration:
+    """alice's notification of Lempäälä, a member, that lists its administrative contacts as
+    they are; its receipt and review emails are already sent (nothing wraps the test in a
+    transaction)."""
+    organisation = OrganisationFactory(oid=LEMPAALA)
     for email in ADMINISTRATIVE:
         ContactPersonFactory(organisation=organisation, email=email)
-    contacts = [contact(email) for email in ADMINISTRATIVE] + [contact(TECHNICAL, "technical")]
-    data = notification_data(terms, contacts=contacts)
-    registration, _created = submit(terms, user=UserFactory(email=SUBMITTER), data=data)
+    contacts = [contact(email) for email in ADMINISTRATIVE] + [contact(LEMPAALA_IT, "technical")]
+    registration = notification(terms, user=alice, data=notification_data(terms, contacts=contacts))
     mailoutbox.clear()
     return registration
 
@@ -91,7 +90,7 @@ def rejecting(registration: Registration, reviewer: User) -> Callable[[], Regist
 
 
 def decision_recipients(registration: Registration) -> list[str]:
-    rows = OutgoingEmail.objects.filter(key__startswith=f"decision:{registration.pk}:")
+    rows = registration.emails.filter(kind=OutgoingEmail.Kind.DECISION)
     return sorted(rows.values_list("to", flat=True))
 
 
@@ -143,19 +142,19 @@ def test_of_an_approval_and_a_rejection_at_once_exactly_one_decision_wins(
     }
 
 
-def test_a_double_click_submits_once_and_sends_one_receipt(terms, mailoutbox):
-    user, token = UserFactory(email=SUBMITTER), uuid.uuid4()
+def test_a_double_click_submits_once_and_sends_one_receipt(terms, alice, mailoutbox):
+    token = uuid.uuid4()
     first_written = threading.Event()
     outcomes = at_once(
-        held_open(lambda: submit(terms, user=user, token=token), first_written),
-        after(first_written, lambda: submit(terms, user=user, token=token)),
+        held_open(lambda: submit(terms, user=alice, token=token), first_written),
+        after(first_written, lambda: submit(terms, user=alice, token=token)),
     )
 
     (first, created), (second, created_again) = outcomes
     assert (created, created_again) == (True, False)
     assert first == second
     assert Registration.objects.count() == 1
-    assert Counter(m.to[0] for m in mailoutbox) == {SUBMITTER: 1}
+    assert Counter(m.to[0] for m in mailoutbox) == {ALICE: 1}
 
 
 def test_a_token_taken_meanwhile_by_another_user_is_refused(terms):
@@ -176,7 +175,7 @@ def test_a_campaign_launched_while_a_member_is_approved_both_go_through(
     version the approval records an acceptance of."""
     from onboarding.services.campaigns import campaign_create, campaign_launch
 
-    Organisation.objects.filter(oid=OID).update(membership="legacy_contract")
+    Organisation.objects.filter(oid=LEMPAALA).update(membership="legacy_contract")
     for n in range(5):
         member = OrganisationFactory(membership="legacy_contract")
         ContactPersonFactory(organisation=member, email=f"rehtori{n}@koulu.fi")

@@ -9,13 +9,19 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from onboarding.models import OutgoingEmail, Registration, TermsVersion
+from onboarding.models import OutgoingEmail, Registration
 from onboarding.services.registrations import TermsChanged
-from tests.factories import published_terms
-from tests.notifications import contact, notification_data, submit
+from tests.factories import (
+    ALICE,
+    LEMPAALA_IT,
+    contact,
+    notification_data,
+    published_terms,
+    submit,
+)
 
-ADMINISTRATIVE = contact("riikka@lempaala.fi")
-TECHNICAL = contact("it@lempaala.fi", "technical")
+ADMINISTRATIVE = contact(ALICE)
+TECHNICAL = contact(LEMPAALA_IT, "technical")
 SERVES = {"kind": "service_provider"}
 USES = {"uses_test_learner_numbers": True, "test_learner_number_use": "Staging"}
 
@@ -26,8 +32,8 @@ BROKEN = [  # the notification's changes; the field; the message
                  "Administrative contact.", id="no-administrative-contact"),
     pytest.param({"contacts": [ADMINISTRATIVE]}, {}, "contacts",
                  "Missing: Technical contact.", id="no-technical-contact"),
-    pytest.param({"contacts": [ADMINISTRATIVE, TECHNICAL, contact("RIIKKA@lempaala.fi")]}, {},
-                 "contacts", "RIIKKA@lempaala.fi is named twice in the same role.",
+    pytest.param({"contacts": [ADMINISTRATIVE, TECHNICAL, contact("ALICE@lempaala.fi")]}, {},
+                 "contacts", "ALICE@lempaala.fi is named twice in the same role.",
                  id="same-person-twice-in-a-role"),
     pytest.param({"kind": "school"}, {}, "kind",
                  "Choose whether the organisation provides education, services or both.",
@@ -48,11 +54,6 @@ BROKEN = [  # the notification's changes; the field; the message
                  "Tick this if you will use test learner numbers", id="described-not-ticked"),
 ]
 # fmt: on
-
-
-@pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(effective_from=date(2024, 1, 1))
 
 
 @pytest.mark.django_db

@@ -10,35 +10,33 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from onboarding.emails import render_email
-from onboarding.models import OutgoingEmail, Registration, TermsVersion, User
-from tests.factories import OrganisationFactory, UserFactory, published_terms
-from tests.notifications import BROWSER, OID, notification_data, submit
+from onboarding.models import OutgoingEmail, Registration
+from tests.factories import (
+    ALICE,
+    BROWSER,
+    CHARLIE,
+    LEMPAALA,
+    UserFactory,
+    notification_data,
+    published_terms,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(effective_from=date(2024, 1, 1))
-
-
-@pytest.fixture
-def submitter() -> User:
-    return UserFactory(email="riikka.rehtori@lempaala.fi")
-
-
-def test_the_registration_keeps_exactly_what_was_submitted_and_by_whom(terms, submitter):
+def test_the_registration_keeps_exactly_what_was_submitted_and_by_whom(terms, alice):
     data = notification_data(terms)
     registration, created = submit(
-        terms, user=submitter, data=data, ip_address="2001:db8::7", language="sv"
+        terms, user=alice, data=data, ip_address="2001:db8::7", language="sv"
     )
     assert created
     registration.refresh_from_db()
     assert registration.data == data.to_json()
     assert registration.submitted == data
-    assert registration.oid == OID
+    assert registration.oid == LEMPAALA
     assert registration.status == Registration.Status.SUBMITTED
-    assert registration.submitted_by == submitter
+    assert registration.submitted_by == alice
     assert registration.ip_address == "2001:db8::7"
     assert registration.user_agent == BROWSER
     assert registration.language == "sv"
@@ -47,10 +45,9 @@ def test_the_registration_keeps_exactly_what_was_submitted_and_by_whom(terms, su
     assert registration.organisation is None
 
 
-def test_a_notification_of_a_known_organisation_is_linked_to_it(terms):
-    organisation = OrganisationFactory(oid=OID)
+def test_a_notification_of_a_known_organisation_is_linked_to_it(terms, lempaala):
     registration, _created = submit(terms)
-    assert registration.organisation == organisation
+    assert registration.organisation == lempaala
 
 
 def test_a_notification_without_acceptance_keeps_no_hash(terms):
@@ -63,15 +60,15 @@ def test_a_notification_without_acceptance_keeps_no_hash(terms):
 
 
 def test_the_same_token_gives_the_same_registration_and_sends_nothing_more(
-    terms, submitter, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, mailoutbox, django_capture_on_commit_callbacks
 ):
     token = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
-        first, _created = submit(terms, user=submitter, token=token)
+        first, _created = submit(terms, user=alice, token=token)
     emails, messages = OutgoingEmail.objects.count(), len(mailoutbox)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        again, created = submit(terms, user=submitter, token=token)
+        again, created = submit(terms, user=alice, token=token)
 
     assert again == first
     assert not created
@@ -81,11 +78,11 @@ def test_the_same_token_gives_the_same_registration_and_sends_nothing_more(
     assert len(mailoutbox) == messages
 
 
-def test_the_same_token_from_another_user_is_refused(terms, submitter):
+def test_the_same_token_from_another_user_is_refused(terms, alice, mallory):
     token = uuid.uuid4()
-    submit(terms, user=submitter, token=token)
+    submit(terms, user=alice, token=token)
     with pytest.raises(PermissionDenied):
-        submit(terms, user=UserFactory(), token=token)
+        submit(terms, user=mallory, token=token)
     assert Registration.objects.count() == 1
 
 
@@ -117,21 +114,21 @@ def test_terms_still_current_until_a_newer_version_takes_effect_are_accepted(ter
 
 
 def test_the_receipt_goes_to_the_submitter_in_their_language(
-    terms, submitter, mailoutbox, django_capture_on_commit_callbacks
+    terms, alice, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        registration, _created = submit(terms, user=submitter, language="sv")
+        registration, _created = submit(terms, user=alice, language="sv")
     receipt = registration.emails.get(kind=OutgoingEmail.Kind.RECEIPT)
     expected_subject, _text, _html = render_email(
         "registration_receipt", {"registration": registration}, "sv"
     )
-    assert receipt.to == "riikka.rehtori@lempaala.fi"
+    assert receipt.to == ALICE
     assert receipt.language == "sv"
     assert receipt.subject == expected_subject
     assert receipt.status == OutgoingEmail.Status.SENT
-    [message] = [m for m in mailoutbox if m.to == ["riikka.rehtori@lempaala.fi"]]
+    [message] = [m for m in mailoutbox if m.to == [ALICE]]
     assert message.subject == expected_subject
-    assert OID in message.body
+    assert LEMPAALA in message.body
     assert f"/registrations/{registration.pk}/" in message.body
 
 
@@ -151,9 +148,8 @@ def test_an_unknown_language_falls_back_to_finnish(terms):
 
 
 def test_each_active_reviewer_gets_one_review_email_and_inactive_ones_none(
-    terms, mailoutbox, django_capture_on_commit_callbacks
+    terms, charlie, mailoutbox, django_capture_on_commit_callbacks
 ):
-    UserFactory(email="kasittelija@oph.fi", is_staff=True)
     UserFactory(email="toinen@oph.fi", is_staff=True)
     UserFactory(email="lahtenyt@oph.fi", is_staff=True, is_active=False)
     UserFactory(email="tavallinen@example.fi")
@@ -161,24 +157,23 @@ def test_each_active_reviewer_gets_one_review_email_and_inactive_ones_none(
         registration, _created = submit(terms)
 
     reviews = registration.emails.filter(kind=OutgoingEmail.Kind.TO_REVIEW)
-    assert sorted(reviews.values_list("to", flat=True)) == ["kasittelija@oph.fi", "toinen@oph.fi"]
+    assert sorted(reviews.values_list("to", flat=True)) == [CHARLIE, "toinen@oph.fi"]
     review_messages = [m for m in mailoutbox if m.to != [registration.submitted_by.email]]
-    assert sorted(m.to[0] for m in review_messages) == ["kasittelija@oph.fi", "toinen@oph.fi"]
+    assert sorted(m.to[0] for m in review_messages) == [CHARLIE, "toinen@oph.fi"]
     assert all("Lempäälän kunta" in m.subject for m in review_messages)
     assert all(f"/onboarding/registration/{registration.pk}/" in m.body for m in review_messages)
 
 
 def test_each_email_is_an_outbox_row_with_its_own_key(
-    terms, mailoutbox, django_capture_on_commit_callbacks
+    terms, charlie, mailoutbox, django_capture_on_commit_callbacks
 ):
-    UserFactory(email="kasittelija@oph.fi", is_staff=True)
     UserFactory(email="toinen@oph.fi", is_staff=True)
     with django_capture_on_commit_callbacks(execute=True):
         registration, _created = submit(terms)
     rows = OutgoingEmail.objects.filter(registration=registration)
     assert sorted(rows.values_list("kind", "to")) == [
         ("receipt", registration.submitted_by.email),
-        ("to_review", "kasittelija@oph.fi"),
+        ("to_review", CHARLIE),
         ("to_review", "toinen@oph.fi"),
     ]
     keys = set(OutgoingEmail.objects.values_list("key", flat=True))

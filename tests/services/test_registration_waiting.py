@@ -5,35 +5,34 @@ withdrawn by its sender or an active contact; the database keeps the rule when t
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import date
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding import services
 from onboarding.models import Organisation, Registration, TermsVersion, User
-from tests.concurrency import at_once
-from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
-from tests.notifications import OID, notification_data, submit
+from tests.concurrency import at_once, until_another_waits_for_a_lock
+from tests.factories import LEMPAALA as OID
+from tests.factories import (
+    ContactPersonFactory,
+    OrganisationFactory,
+    UserFactory,
+    notification,
+    notification_data,
+    published_terms,
+    verified_user,
+)
 
 REASON = "Add a data protection contact."
 
 
 def send(terms: TermsVersion, user: User, *, oid: str = OID, **organisation: str) -> Registration:
     data = notification_data(terms, oid=oid, name_sv="", name_en="", **organisation)
-    registration, _created = submit(terms, user=user, data=data)
-    return registration
-
-
-def verified(email: str) -> User:
-    user = UserFactory(email=email)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    return notification(terms, user=user, data=data)
 
 
 def sent_back(registration: Registration) -> Registration:
@@ -47,28 +46,12 @@ def waiting_of(oid: str = OID) -> list[Registration]:
 
 
 @pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(effective_from=date(2024, 1, 1))
-
-
-@pytest.fixture
-def alice() -> User:
-    """Sends the first notification of Lempäälä."""
-    return verified("alice@lempaala.fi")
-
-
-@pytest.fixture
-def bob() -> User:
-    """An active contact of Lempäälä, which is a member already."""
+def colleague() -> User:
+    """alice's colleague Teemu, an active contact of Lempäälä (a member already), who did not
+    send its notification; alice, who does, is not one of its contacts."""
     organisation = OrganisationFactory(oid=OID)
-    ContactPersonFactory(organisation=organisation, email="Bob@Lempaala.fi", role="technical")
-    return verified("bob@lempaala.fi")
-
-
-@pytest.fixture
-def mallory() -> User:
-    """Neither sent anything nor is a contact of the organisation."""
-    return verified("mallory@example.fi")
+    ContactPersonFactory(organisation=organisation, email="Teemu@Lempaala.fi", role="technical")
+    return verified_user("teemu@lempaala.fi")
 
 
 # One waiting at a time ------------------------------------------------------------------------
@@ -144,9 +127,9 @@ def test_the_senders_correction_replaces_the_notification_sent_back(terms, alice
 
 
 @pytest.mark.django_db
-def test_an_active_contact_may_correct_a_notification_another_person_sent(terms, alice, bob):
+def test_an_active_contact_may_correct_a_notification_another_person_sent(terms, alice, colleague):
     original = sent_back(send(terms, alice))
-    correction = send(terms, bob)
+    correction = send(terms, colleague)
     original.refresh_from_db()
     assert (original.status, correction.corrects) == (Registration.Status.REPLACED, original)
 
@@ -194,16 +177,16 @@ def test_the_sender_withdraws_a_waiting_notification_and_may_send_again(
 
 @pytest.mark.django_db
 def test_an_active_contact_may_withdraw_anothers_notification_but_an_outsider_not(
-    terms, alice, bob, mallory
+    terms, alice, colleague, mallory
 ):
     registration = send(terms, alice)
     with pytest.raises(PermissionDenied):
         services.registration_withdraw(registration_id=registration.pk, user=mallory)
     registration.refresh_from_db()
     assert registration.is_pending
-    services.registration_withdraw(registration_id=registration.pk, user=bob)
+    services.registration_withdraw(registration_id=registration.pk, user=colleague)
     registration.refresh_from_db()
-    assert (registration.status, registration.withdrawn_by) == ("withdrawn", bob)
+    assert (registration.status, registration.withdrawn_by) == ("withdrawn", colleague)
 
 
 @pytest.mark.django_db
@@ -229,39 +212,23 @@ def test_a_withdrawn_notification_cannot_be_approved(terms, alice):
 # Two at once -----------------------------------------------------------------------------------
 
 
-def wait_until_blocked(pid: int) -> None:
-    """Return once the backend `pid` waits for another transaction's lock."""
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT cardinality(pg_blocking_pids(%s))", [pid])
-            if cursor.fetchone()[0]:
-                return
-    raise AssertionError("the second submission never waited for the first")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_submission_meeting_an_uncommitted_one_on_the_constraint_is_told_not_failed(
     terms, alice, mallory
 ):
     """The first is written, not yet committed, when the second inserts: the second waits on
     the unique OID, and once the first commits, it is refused with the friendly error."""
-    written, second_started = threading.Event(), threading.Event()
-    second_pid: list[int] = []
+    written = threading.Event()
 
     def first() -> Registration:
         with transaction.atomic():
             registration = send(terms, alice)
             written.set()
-            assert second_started.wait(timeout=10)
-            wait_until_blocked(second_pid[0])
+            until_another_waits_for_a_lock("the second submission")
         return registration
 
     def second() -> Registration:
         assert written.wait(timeout=10)
-        connection.ensure_connection()
-        second_pid.append(connection.connection.info.backend_pid)
-        second_started.set()
         return send(terms, mallory, name_fi="Toinen")
 
     outcomes = at_once(first, second)
@@ -288,10 +255,12 @@ def test_of_two_notifications_sent_at_once_one_waits_and_the_other_is_told(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("round_", range(3))
-def test_of_two_corrections_sent_at_once_one_replaces_the_notification(terms, alice, bob, round_):
+def test_of_two_corrections_sent_at_once_one_replaces_the_notification(
+    terms, alice, colleague, round_
+):
     original = sent_back(send(terms, alice))
 
-    outcomes = at_once(lambda: send(terms, alice), lambda: send(terms, bob))
+    outcomes = at_once(lambda: send(terms, alice), lambda: send(terms, colleague))
 
     corrections = [o for o in outcomes if isinstance(o, Registration)]
     refused = [o for o in outcomes if isinstance(o, services.NotificationAlreadyWaiting)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -15,25 +14,26 @@ from django.test import Client
 
 from onboarding.models import Organisation, Registration, User
 from tests.factories import (
+    BOB,
+    MALLORY,
     ContactPersonFactory,
-    OrganisationFactory,
     TermsVersionFactory,
+    notification,
+    notification_data,
     published_terms,
+    verified_user,
 )
-from tests.views.test_notification import CHECK, FORM, SUBMIT, token_on, valid_post, verified_user
+from tests.notification_form import CHECK, FORM, SUBMIT, token_on, valid_post
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def organisation() -> Organisation:
-    """An organisation whose contacts are Rehtori@Koulu.fi (active) and a former contact."""
-    contact = ContactPersonFactory(email="Rehtori@Koulu.fi")
-    ContactPersonFactory(
-        organisation=contact.organisation, email="entinen@koulu.fi", is_active=False
-    )
-    ContactPersonFactory(email="toinen@koulu.fi")  # a contact of another organisation
-    return contact.organisation
+def organisation(lempaala, borga) -> Organisation:
+    """Lempäälä, whose active contacts are alice and its IT support, and a former contact;
+    bob is a contact of another organisation (Borgå)."""
+    ContactPersonFactory(organisation=lempaala, email="entinen@lempaala.fi", is_active=False)
+    return lempaala
 
 
 def signed_in(client: Client, email: str, *, unverified: str = "") -> User:
@@ -46,26 +46,23 @@ def signed_in(client: Client, email: str, *, unverified: str = "") -> User:
 
 
 def registration_of(organisation: Organisation | None, submitter: User) -> Registration:
-    name = organisation.name_fi if organisation else "Uusi koulutustoimija"
-    return Registration.objects.create(
-        organisation=organisation,
-        oid=organisation.oid if organisation else "1.2.246.562.10.50000000001",
-        data={"organisation": {"name_fi": name}, "contacts": []},
-        submitted_by=submitter,
-        language="fi",
-        submission_token=uuid.uuid4(),
-    )
+    """A notification `submitter` sent of `organisation`, or of a new one."""
+    if organisation is None:
+        data = notification_data(None, oid="1.2.246.562.10.50000000001", name_fi="Uusi")
+    else:
+        data = notification_data(None, oid=organisation.oid, name_fi=organisation.name_fi)
+    return notification(None, user=submitter, data=data)
 
 
 OUTSIDERS = {  # id: (verified email, unverified email)
-    "another-organisations-contact": ("toinen@koulu.fi", ""),
-    "former-contact": ("entinen@koulu.fi", ""),
-    "matching-email-unverified": ("oma@example.fi", "rehtori@koulu.fi"),
-    "stranger": ("ulkopuolinen@example.fi", ""),
+    "another-organisations-contact": (BOB, ""),
+    "former-contact": ("entinen@lempaala.fi", ""),
+    "matching-email-unverified": ("oma@example.fi", "alice@lempaala.fi"),
+    "stranger": (MALLORY, ""),
 }
 
 
-@pytest.mark.parametrize("email", ["rehtori@koulu.fi", "REHTORI@koulu.FI"])
+@pytest.mark.parametrize("email", ["alice@lempaala.fi", "ALICE@Lempaala.FI"])
 def test_an_organisation_shows_to_its_active_contacts_whatever_the_case(
     client, organisation, email
 ):
@@ -80,14 +77,14 @@ def test_an_organisation_is_not_found_for_anyone_else(client, organisation, emai
     signed_in(client, email, unverified=unverified)
     response = client.get(f"/en/organisations/{organisation.pk}/")
     assert response.status_code == 404
-    assert "Rehtori@Koulu.fi" not in response.content.decode()
+    assert "alice@lempaala.fi" not in response.content.decode()
 
 
-@pytest.mark.parametrize("viewer", ["submitter", "rehtori@koulu.fi"])
+@pytest.mark.parametrize("viewer", ["submitter", "alice@lempaala.fi"])
 def test_a_registration_shows_to_its_submitter_and_its_organisations_contacts(
     client, organisation, viewer
 ):
-    registration = registration_of(organisation, verified_user("hakija@koulu.fi"))
+    registration = registration_of(organisation, verified_user("hakija@example.fi"))
     if viewer == "submitter":
         client.force_login(registration.submitted_by)
     else:
@@ -97,51 +94,48 @@ def test_a_registration_shows_to_its_submitter_and_its_organisations_contacts(
 
 @pytest.mark.parametrize(("email", "unverified"), OUTSIDERS.values(), ids=OUTSIDERS.keys())
 def test_a_registration_is_not_found_for_anyone_else(client, organisation, email, unverified):
-    registration = registration_of(organisation, verified_user("hakija@koulu.fi"))
+    registration = registration_of(organisation, verified_user("hakija@example.fi"))
     signed_in(client, email, unverified=unverified)
     assert client.get(f"/en/registrations/{registration.pk}/").status_code == 404
 
 
 def test_a_new_organisations_registration_shows_only_to_its_submitter(client, organisation):
-    registration = registration_of(None, verified_user("hakija@koulu.fi"))
-    signed_in(client, "rehtori@koulu.fi")
+    registration = registration_of(None, verified_user("hakija@example.fi"))
+    signed_in(client, "alice@lempaala.fi")
     assert client.get(f"/en/registrations/{registration.pk}/").status_code == 404
     client.force_login(registration.submitted_by)
     assert client.get(f"/en/registrations/{registration.pk}/").status_code == 200
 
 
 def test_my_organisations_lists_only_the_persons_own(
-    client, organisation, django_assert_max_num_queries
+    client, organisation, borga, django_assert_max_num_queries
 ):
-    other = OrganisationFactory(name_fi="Vieras kunta")
-    ContactPersonFactory(organisation=other, email="toinen@koulu.fi")
-    own = registration_of(organisation, verified_user("hakija@koulu.fi"))
-    foreign = registration_of(other, verified_user("toinen-hakija@koulu.fi"))
-    signed_in(client, "rehtori@koulu.fi")
+    own = registration_of(organisation, verified_user("hakija@example.fi"))
+    foreign = registration_of(borga, verified_user("toinen-hakija@example.fi"))
+    signed_in(client, "alice@lempaala.fi")
     with django_assert_max_num_queries(8):
         page = client.get("/en/organisations/").content.decode()
     assert f'href="/en/organisations/{organisation.pk}/"' in page
     assert f'href="/en/registrations/{own.pk}/"' in page
-    assert f"/en/organisations/{other.pk}/" not in page and "Vieras kunta" not in page
+    assert f"/en/organisations/{borga.pk}/" not in page and borga.name_fi not in page
     assert f"/en/registrations/{foreign.pk}/" not in page
 
 
 def test_the_list_costs_the_same_queries_for_many_organisations(
     client, django_assert_max_num_queries
 ):
-    signed_in(client, "rehtori@koulu.fi")
-    ContactPersonFactory(email="rehtori@koulu.fi")
+    signed_in(client, "alice@lempaala.fi")
+    ContactPersonFactory(email="alice@lempaala.fi")
     with django_assert_max_num_queries(20) as few:
         client.get("/en/organisations/")
     for _ in range(10):
-        contact = ContactPersonFactory(email="rehtori@koulu.fi")
-        registration_of(contact.organisation, verified_user(f"h{contact.pk}@koulu.fi"))
+        contact = ContactPersonFactory(email="alice@lempaala.fi")
+        registration_of(contact.organisation, verified_user(f"h{contact.pk}@example.fi"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/en/organisations/").content.decode().count("/en/organisations/") > 10
 
 
-def test_one_persons_notification_draft_is_not_anyone_elses(client):
-    published_terms()
+def test_one_persons_notification_draft_is_not_anyone_elses(client, terms):
     signed_in(client, "hakija@koulu.fi")
     post = valid_post(token_on(client.get(FORM).content.decode()))
     assert client.post(FORM, post)["Location"] == CHECK
@@ -159,8 +153,7 @@ def test_one_persons_notification_draft_is_not_anyone_elses(client):
     assert client.get(f"/en/registrations/{registration.pk}/").status_code == 200
 
 
-def test_signing_in_as_another_person_in_the_same_browser_leaves_no_draft_behind(client):
-    published_terms()
+def test_signing_in_as_another_person_in_the_same_browser_leaves_no_draft_behind(client, terms):
     signed_in(client, "hakija@koulu.fi")
     post = valid_post(token_on(client.get(FORM).content.decode()))
     assert client.post(FORM, post)["Location"] == CHECK
@@ -180,8 +173,7 @@ def test_an_invalid_oid_in_the_url_is_not_found(client, oid, page):
     assert send(f"/en/notify/{oid}/{page}", {"token": valid_post()["token"]}).status_code == 404
 
 
-def test_an_oid_too_long_to_store_never_gives_a_server_error(client):
-    published_terms()
+def test_an_oid_too_long_to_store_never_gives_a_server_error(client, terms):
     signed_in(client, "hakija@koulu.fi")
     client.raise_request_exception = False
     form = f"/en/notify/1.2.246.562.10.{'1' * 80}/"

@@ -7,60 +7,15 @@ import html
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.test import Client
 from django.utils.html import escape
 
-from onboarding.models import TermsVersion, User
-from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
+from tests.factories import LEMPAALA as OID
+from tests.factories import ContactPersonFactory, OrganisationFactory
+from tests.notification_form import CHECK, FORM, valid_post
 
 pytestmark = pytest.mark.django_db
 
-OID = "1.2.246.562.10.40000000001"
-FORM = f"/en/notify/{OID}/"
-CHECK = f"{FORM}check/"
-ROWS = [  # name, email, phone, role, language; the last two rows are left empty
-    ("Riikka Rehtori", "rehtori@koulu.fi", "040 1234567", "administrative", "fi"),
-    ("Teemu Tekninen", "it-tuki@koulu.fi", "050 7654321", "technical", "sv"),
-    ("", "", "", "security", "fi"),
-    ("", "", "", "data_protection", "fi"),
-]
 USE = "Testiympäristö: kirjautumisen testaus"
-
-
-@pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(version="2024-1")
-
-
-@pytest.fixture
-def riikka(client: Client) -> User:
-    """Riikka, a principal, signed in with a verified address."""
-    user = UserFactory(email="rehtori@koulu.fi")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    client.force_login(user)
-    return user
-
-
-def post_of(terms: TermsVersion, **changes: str) -> dict[str, str]:
-    """A complete, valid notification of an education provider as the browser posts it."""
-    data = {
-        "token": "8b0c3f5e-4a51-4d7e-9a3f-2f1b8c6d7e90",
-        "name_fi": "Lempäälän kunta",
-        "kind": "education_provider",
-        "learner_numbers_confirmed": "on",
-        "contacts-TOTAL_FORMS": str(len(ROWS)),
-        "contacts-INITIAL_FORMS": str(len(ROWS)),
-        "accept_terms": "on",
-        "accepter_name": "Riikka Rehtori",
-        "accepter_title": "Sivistysjohtaja",
-        "authority_confirmed": "on",
-        "terms_version": terms.version,
-    }
-    for i, row in enumerate(ROWS):
-        fields = ("name", "email", "phone", "role", "language")
-        data.update({f"contacts-{i}-{f}": value for f, value in zip(fields, row, strict=True)})
-    return {**data, **changes}
 
 
 def summary_items(page: str) -> list[str]:
@@ -99,29 +54,29 @@ def hint_of(page: str, field_id: str) -> str:
         ("contacts-0-name", 200),
     ],
 )
-def test_a_free_text_field_says_its_maximum_length(client, riikka, terms, name, limit):
+def test_a_free_text_field_says_its_maximum_length(client, person, terms, name, limit):
     page = client.get(FORM).content.decode()
     assert f'maxlength="{limit}"' in input_tag(page, name)
     assert f"At most {limit} characters." in hint_of(page, f"id_{name}")
     assert f"id_{name}_helptext" in input_tag(page, name)  # read out with the field
 
 
-def test_a_value_longer_than_allowed_is_refused_whole_never_cut(client, riikka, terms):
+def test_a_value_longer_than_allowed_is_refused_whole_never_cut(client, person, terms):
     long_name = "Lempäälän kunnan sivistys- ja vapaa-aikapalveluiden tulosalue " * 5  # 310
-    response = client.post(FORM, post_of(terms, name_fi=long_name))
+    response = client.post(FORM, valid_post(name_fi=long_name))
     page = response.content.decode()
     assert response.status_code == 400
     assert "at most 255 characters" in error_at(page, "id_name_fi")
     assert f'value="{escape(long_name)}"' in input_tag(page, "name_fi")
 
 
-def test_the_length_error_is_in_the_pages_language(client, riikka, terms):
-    page = client.post(f"/notify/{OID}/", post_of(terms, name_fi="x" * 256)).content.decode()
+def test_the_length_error_is_in_the_pages_language(client, person, terms):
+    page = client.post(f"/notify/{OID}/", valid_post(name_fi="x" * 256)).content.decode()
     assert "255" in error_at(page, "id_name_fi")
     assert "Ensure this value" not in error_at(page, "id_name_fi")  # Django's Finnish text
 
 
-def test_an_oid_longer_than_any_real_one_is_refused_and_left_whole_for_correcting(client, riikka):
+def test_an_oid_longer_than_any_real_one_is_refused_and_left_whole_for_correcting(client, person):
     pasted = f"{OID}{OID}{OID}"  # pasted three times: 78 characters
     response = client.post("/en/notify/", {"oid": pasted})
     page = response.content.decode()
@@ -134,9 +89,9 @@ def test_an_oid_longer_than_any_real_one_is_refused_and_left_whole_for_correctin
 
 # The declarations when the kind changes.
 def test_test_learner_numbers_declared_for_an_education_provider_must_be_cleared_first(
-    client, riikka, terms
+    client, person, terms
 ):
-    post = post_of(terms, uses_test_learner_numbers="on", test_learner_number_use=USE)
+    post = valid_post(uses_test_learner_numbers="on", test_learner_number_use=USE)
     response = client.post(FORM, post)  # the kind switched back from "both"
     page = response.content.decode()
     assert response.status_code == 400
@@ -148,23 +103,21 @@ def test_test_learner_numbers_declared_for_an_education_provider_must_be_cleared
     assert client.get(CHECK)["Location"] == FORM  # nothing went on to be checked
 
 
-def test_a_description_of_test_use_alone_is_not_dropped_either(client, riikka, terms):
-    education = client.post(FORM, post_of(terms, test_learner_number_use=USE))
+def test_a_description_of_test_use_alone_is_not_dropped_either(client, person, terms):
+    education = client.post(FORM, valid_post(test_learner_number_use=USE))
     assert "Clear this description" in error_at(
         education.content.decode(), "id_test_learner_number_use"
     )
-    service = client.post(
-        FORM, post_of(terms, kind="service_provider", test_learner_number_use=USE)
-    )
+    service = client.post(FORM, valid_post(kind="service_provider", test_learner_number_use=USE))
     assert "Tick this if you will use test learner numbers" in error_at(
         service.content.decode(), "id_uses_test_learner_numbers"
     )
 
 
 def test_the_learner_number_confirmation_is_kept_for_a_service_provider_and_shown(
-    client, riikka, terms
+    client, person, terms
 ):
-    response = client.post(FORM, post_of(terms, kind="service_provider"))
+    response = client.post(FORM, valid_post(kind="service_provider"))
     assert response["Location"] == CHECK
     check = client.get(CHECK).content.decode()
     assert "has personal credentials and a learner number." in check
@@ -172,7 +125,7 @@ def test_the_learner_number_confirmation_is_kept_for_a_service_provider_and_show
 
 
 # Required and optional.
-def test_optional_fields_say_so_and_required_ones_do_not(client, riikka, terms):
+def test_optional_fields_say_so_and_required_ones_do_not(client, person, terms):
     page = client.get(FORM).content.decode()
     optional = [
         "id_name_sv",
@@ -189,7 +142,7 @@ def test_optional_fields_say_so_and_required_ones_do_not(client, riikka, terms):
         assert re.search(r"\brequired\b", input_tag(page, name)), name
 
 
-def test_the_conditionally_required_declarations_say_when(client, riikka, terms):
+def test_the_conditionally_required_declarations_say_when(client, person, terms):
     page = client.get(FORM).content.decode()
     assert "Required of an education provider." in hint_of(page, "id_learner_numbers_confirmed")
     assert "Only a service provider" in hint_of(page, "id_uses_test_learner_numbers")
@@ -197,16 +150,16 @@ def test_the_conditionally_required_declarations_say_when(client, riikka, terms)
 
 
 # The phone.
-def test_a_contact_without_a_phone_number_is_accepted(client, riikka, terms):
+def test_a_contact_without_a_phone_number_is_accepted(client, person, terms):
     no_phones = {"contacts-0-phone": "", "contacts-1-phone": ""}
-    response = client.post(FORM, post_of(terms, **no_phones))
+    response = client.post(FORM, valid_post(**no_phones))
     assert response["Location"] == CHECK
     assert "Teemu Tekninen" in client.get(CHECK).content.decode()
 
 
-def test_an_invited_contact_confirms_imported_contacts_that_have_no_phone(client, riikka, terms):
+def test_an_invited_contact_confirms_imported_contacts_that_have_no_phone(client, person, terms):
     lempaala = OrganisationFactory(oid=OID, name_fi="Lempäälän kunta")
-    ContactPersonFactory(organisation=lempaala, email=riikka.email, name="Riikka", phone="")
+    ContactPersonFactory(organisation=lempaala, email=person.email, name="Alice", phone="")
     ContactPersonFactory(organisation=lempaala, email="it@koulu.fi", phone="", role="technical")
     page = client.get(FORM).content.decode()
     assert 'name="contacts-TOTAL_FORMS" value="2"' in page
@@ -216,13 +169,13 @@ def test_an_invited_contact_confirms_imported_contacts_that_have_no_phone(client
         **{f"contacts-{i}-phone": "" for i in range(2)},
         "contacts-1-name": "Tekninen tuki",
         "contacts-1-email": "it@koulu.fi",
-        "contacts-0-email": riikka.email,
+        "contacts-0-email": person.email,
     }
-    assert client.post(FORM, post_of(terms, **confirmed))["Location"] == CHECK
+    assert client.post(FORM, valid_post(**confirmed))["Location"] == CHECK
 
 
-def test_a_phone_number_given_is_still_checked_with_the_portals_own_message(client, riikka, terms):
-    response = client.post(FORM, post_of(terms, **{"contacts-1-phone": "040 12"}))
+def test_a_phone_number_given_is_still_checked_with_the_portals_own_message(client, person, terms):
+    response = client.post(FORM, valid_post(**{"contacts-1-phone": "040 12"}))
     page = response.content.decode()
     message = "Enter a valid phone number, for example +358 40 123 4567 or 040 123 4567."
     assert response.status_code == 400
@@ -230,14 +183,14 @@ def test_a_phone_number_given_is_still_checked_with_the_portals_own_message(clie
     assert "international call prefix" not in page  # django-phonenumber-field's wording
 
 
-def test_the_phone_hint_says_it_may_be_left_out_and_how_to_write_it(client, riikka, terms):
+def test_the_phone_hint_says_it_may_be_left_out_and_how_to_write_it(client, person, terms):
     hint = hint_of(client.get(FORM).content.decode(), "id_contacts-0-phone")
     assert hint.startswith("If given:") and "+358 40 123 4567" in hint
 
 
 # The error summary.
 def test_the_summary_lists_errors_in_the_pages_order_and_names_the_contact_row(
-    client, riikka, terms
+    client, person, terms
 ):
     mistakes = {
         "name_fi": "",
@@ -245,7 +198,7 @@ def test_the_summary_lists_errors_in_the_pages_order_and_names_the_contact_row(
         "learner_numbers_confirmed": "",
         "accept_terms": "",
     }
-    page = client.post(FORM, post_of(terms, **mistakes)).content.decode()
+    page = client.post(FORM, valid_post(**mistakes)).content.decode()
     assert summary_items(page) == [
         "Enter the organisation's name in Finnish.",
         "Contact 2: Enter the contact person's email address.",
@@ -264,7 +217,7 @@ def test_the_summary_lists_errors_in_the_pages_order_and_names_the_contact_row(
     ids=["finnish", "swedish", "english-falls-back-to-finnish"],
 )
 def test_the_title_names_the_organisation_in_the_pages_language(
-    client, riikka, terms, language, name
+    client, person, terms, language, name
 ):
     OrganisationFactory(oid=OID, name_fi="Lempäälän kunta", name_sv="Lempäälä kommun", name_en="")
     page = client.get(f"{language}/notify/{OID}/").content.decode()

@@ -4,10 +4,7 @@ correct it; anyone else is told only that one waits, and whom to ask."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
-from allauth.account.models import EmailAddress
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -16,8 +13,17 @@ from django.utils.html import escape
 
 from onboarding import services
 from onboarding.models import Registration, TermsVersion, User
-from tests.factories import ContactPersonFactory, OrganisationFactory, UserFactory, published_terms
-from tests.notifications import contact, notification_data, submit
+from tests.factories import (
+    ALICE,
+    ContactPersonFactory,
+    OrganisationFactory,
+    UserFactory,
+    contact,
+    notification,
+    notification_data,
+    verified_user,
+)
+from tests.notification_form import token_on, valid_post
 
 pytestmark = pytest.mark.django_db
 
@@ -31,23 +37,13 @@ def en(name: str, *args) -> str:
         return reverse(f"onboarding:{name}", args=args)
 
 
-def verified(email: str) -> User:
-    user = UserFactory(email=email)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
 def send(terms: TermsVersion, user: User) -> Registration:
     """alice's notification of the Salainen koulu, with its contacts alice and tekla."""
-    contacts = [
-        contact("alice@koulu.fi", name="Alice"),
-        contact("tekla@koulu.fi", "technical", name="Tekla"),
-    ]
+    contacts = [contact(ALICE), contact("tekla@koulu.fi", "technical", name="Tekla")]
     data = notification_data(
         terms, oid=OID, contacts=contacts, name_fi="Salainen koulu", name_sv="", name_en=""
     )
-    registration, _created = submit(terms, user=user, data=data, language="en")
-    return registration
+    return notification(terms, user=user, data=data, language="en")
 
 
 def signed_in(user: User) -> Client:
@@ -57,34 +53,20 @@ def signed_in(user: User) -> Client:
 
 
 @pytest.fixture
-def terms() -> TermsVersion:
-    return published_terms(version="2024-1", effective_from=date(2024, 1, 1))
-
-
-@pytest.fixture
 def organisation():
-    """A member whose active contacts are bob (technical) and carol (administrative)."""
+    """A member whose active contacts are Teemu (technical) and Carol (administrative): alice,
+    who sends its notification, is not one of them."""
     organisation = OrganisationFactory(oid=OID)
-    ContactPersonFactory(organisation=organisation, email="bob@koulu.fi", role="technical")
+    ContactPersonFactory(organisation=organisation, email="teemu@koulu.fi", role="technical")
     ContactPersonFactory(organisation=organisation, email="carol@koulu.fi", language="sv")
     ContactPersonFactory(organisation=organisation, email="former@koulu.fi", is_active=False)
     return organisation
 
 
 @pytest.fixture
-def alice() -> User:
-    """Sends the organisation's notification."""
-    return verified("alice@koulu.fi")
-
-
-@pytest.fixture
-def bob(organisation) -> User:
-    return verified("bob@koulu.fi")
-
-
-@pytest.fixture
-def mallory() -> User:
-    return verified("mallory@example.fi")
+def colleague(organisation) -> User:
+    """Teemu, the organisation's technical contact, who did not send its notification."""
+    return verified_user("teemu@koulu.fi")
 
 
 @pytest.fixture
@@ -95,7 +77,7 @@ def waiting(terms, alice, organisation) -> Registration:
 # Taken to the waiting notification ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["alice", "bob"])
+@pytest.mark.parametrize("who", ["alice", "colleague"])
 def test_starting_at_the_oid_step_leads_to_the_waiting_notification(waiting, who, request):
     client = signed_in(request.getfixturevalue(who))
     response = client.post(en("notify_start"), {"oid": OID}, follow=True)
@@ -105,7 +87,7 @@ def test_starting_at_the_oid_step_leads_to_the_waiting_notification(waiting, who
     assert en("registration_withdraw", waiting.pk) in page
 
 
-@pytest.mark.parametrize("who", ["alice", "bob"])
+@pytest.mark.parametrize("who", ["alice", "colleague"])
 def test_opening_the_form_leads_to_the_waiting_notification(waiting, who, request):
     client = signed_in(request.getfixturevalue(who))
     response = client.get(en("notify", OID))
@@ -118,7 +100,7 @@ def test_opening_the_form_leads_to_the_waiting_notification(waiting, who, reques
 def test_someone_who_may_not_see_it_is_told_it_waits_and_whom_to_ask(
     waiting, settings, page, who, request
 ):
-    person = request.getfixturevalue(who) if who == "mallory" else verified(who)
+    person = request.getfixturevalue(who) if who == "mallory" else verified_user(who)
     client = signed_in(person)
     if page == "notify_start":
         response = client.post(en("notify_start"), {"oid": OID})
@@ -128,7 +110,7 @@ def test_someone_who_may_not_see_it_is_told_it_waits_and_whom_to_ask(
     assert response.status_code == 409
     assert WAITING_MESSAGE in content
     assert settings.CUSTOMER_SERVICE_EMAIL in content
-    for detail in ("Salainen koulu", "alice@koulu.fi", "tekla@koulu.fi", f"/{waiting.pk}/"):
+    for detail in ("Salainen koulu", ALICE, "tekla@koulu.fi", f"/{waiting.pk}/"):
         assert detail not in content
 
 
@@ -137,31 +119,8 @@ def test_a_notification_sent_meanwhile_by_another_stops_the_submit_without_an_er
 ):
     client = signed_in(mallory)
     form = en("notify", OID)
-    page = client.get(form).content.decode()
-    token = page.split('name="token" value="', 1)[1].split('"', 1)[0]
-    post = {
-        "token": token,
-        "name_fi": "Mallory Oy",
-        "kind": "education_provider",
-        "learner_numbers_confirmed": "on",
-        "contacts-TOTAL_FORMS": "2",
-        "contacts-INITIAL_FORMS": "2",
-        "contacts-0-name": "Mallory",
-        "contacts-0-email": "mallory@example.fi",
-        "contacts-0-phone": "040 1234567",
-        "contacts-0-role": "administrative",
-        "contacts-0-language": "fi",
-        "contacts-1-name": "Tekla",
-        "contacts-1-email": "it@example.fi",
-        "contacts-1-phone": "040 1234568",
-        "contacts-1-role": "technical",
-        "contacts-1-language": "fi",
-        "terms_version": terms.version,
-        "accept_terms": "on",
-        "accepter_name": "Mallory",
-        "accepter_title": "CEO",
-        "authority_confirmed": "on",
-    }
+    token = token_on(client.get(form).content.decode())
+    post = valid_post(token, name_fi="Mallory Oy")
     assert client.post(form, post)["Location"] == en("notify_check", OID)
     first = send(terms, alice)  # alice's arrives while mallory checks her answers
 
@@ -176,7 +135,7 @@ def test_a_notification_sent_meanwhile_by_another_stops_the_submit_without_an_er
 # Withdrawing -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["alice", "bob"])
+@pytest.mark.parametrize("who", ["alice", "colleague"])
 def test_the_sender_or_an_active_contact_withdraws_after_confirming(waiting, who, request):
     client = signed_in(request.getfixturevalue(who))
     url = en("registration_withdraw", waiting.pk)
@@ -226,7 +185,7 @@ def test_a_decided_notification_offers_no_withdrawal_and_refuses_one(waiting, al
 
 
 def test_another_active_contact_opens_the_correction_prefilled_with_the_reason(
-    waiting, bob, mallory, mailoutbox, django_capture_on_commit_callbacks
+    waiting, colleague, mallory, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         services.registration_request_changes(
@@ -237,11 +196,11 @@ def test_another_active_contact_opens_the_correction_prefilled_with_the_reason(
 
     assert link.startswith(f"http://testserver/sv/notify/{OID}/")  # carol reads Swedish
 
-    response = signed_in(bob).get(link.removeprefix("http://testserver"))
+    response = signed_in(colleague).get(link.removeprefix("http://testserver"))
     page = response.content.decode()
     assert response.status_code == 200
     assert 'name="name_fi" value="Salainen koulu"' in page
-    assert 'value="alice@koulu.fi"' in page and 'value="tekla@koulu.fi"' in page
+    assert f'value="{ALICE}"' in page and 'value="tekla@koulu.fi"' in page
     assert response.context["correction"] == waiting
     with translation.override("en"):
         notice = render_to_string(
@@ -253,16 +212,16 @@ def test_another_active_contact_opens_the_correction_prefilled_with_the_reason(
     assert outsider.status_code == 409 and "tekla@koulu.fi" not in outsider.content.decode()
 
 
-def test_the_registration_page_offers_the_correction_and_the_withdrawal(waiting, bob):
+def test_the_registration_page_offers_the_correction_and_the_withdrawal(waiting, colleague):
     services.registration_request_changes(
         registration_id=waiting.pk, reviewer=UserFactory(is_staff=True), reason=REASON
     )
-    page = signed_in(bob).get(en("registration", waiting.pk)).content.decode()
+    page = signed_in(colleague).get(en("registration", waiting.pk)).content.decode()
     assert f'href="{en("notify", OID)}"' in page
     assert en("registration_withdraw", waiting.pk) in page
     assert REASON in page
 
 
-def test_the_organisation_page_links_to_its_waiting_notification(waiting, bob):
-    page = signed_in(bob).get(en("organisation", waiting.organisation_id)).content.decode()
+def test_the_organisation_page_links_to_its_waiting_notification(waiting, colleague):
+    page = signed_in(colleague).get(en("organisation", waiting.organisation_id)).content.decode()
     assert f'href="{en("registration", waiting.pk)}"' in page
