@@ -13,9 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from onboarding.identifiers import validate_organisation_oid
 from onboarding.models.organisations import ContactRole, Language, OrganisationKind
 
 if TYPE_CHECKING:
@@ -209,6 +211,12 @@ class NotificationData:
     def errors(self) -> dict[str, list[ValidationError]]:
         """The rules this notification breaks, by the form field they concern."""
         found: dict[str, list[ValidationError]] = {}
+        try:
+            validate_organisation_oid(
+                self.organisation.oid, allow_test=settings.ALLOW_TEST_ORGANISATIONS
+            )
+        except ValidationError as error:
+            found["oid"] = [error]
         if self.organisation.kind_choice is None:
             found["kind"] = [ValidationError(KIND_MISSING, code="kind")]
         for field, error in declaration_errors(self.organisation.kind, self.declarations).items():

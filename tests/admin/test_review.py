@@ -45,9 +45,9 @@ def submit(*, oid=LEMPAALA, contacts=None, submitted_at=None, user=None, **organ
 
 def test_the_queue_lists_pending_notifications_oldest_first_with_their_age(admin_client):
     now = timezone.now()
-    newer = submit(oid="1.2.246.562.10.1", submitted_at=now - timedelta(hours=2))
-    older = submit(oid="1.2.246.562.10.2", submitted_at=now - timedelta(days=3))
-    decided = submit(oid="1.2.246.562.10.3")
+    newer = submit(oid="1.2.246.562.10.00000000001", submitted_at=now - timedelta(hours=2))
+    older = submit(oid="1.2.246.562.10.00000000002", submitted_at=now - timedelta(days=3))
+    decided = submit(oid="1.2.246.562.10.00000000003")
     Registration.objects.filter(pk=decided.pk).update(status="rejected")
     response = admin_client.get(reverse("admin:onboarding_pendingregistration_changelist"))
     assert list(response.context["cl"].result_list) == [older, newer]
@@ -175,11 +175,11 @@ def test_review_lists_cost_the_same_queries_for_many_rows(
 ):
     url = reverse(f"admin:onboarding_{model}_changelist")
     for n in range(2):
-        submit(oid=f"1.2.246.562.10.{n}")
+        submit(oid=f"1.2.246.562.10.{n:011d}")
     with django_assert_max_num_queries(12) as few:
         admin_client.get(url)
     for n in range(2, 22):
-        submit(oid=f"1.2.246.562.10.{n}")
+        submit(oid=f"1.2.246.562.10.{n:011d}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get(url)
 
@@ -195,7 +195,7 @@ def test_a_historical_version_can_be_read_but_not_saved_back(admin_client):
         "admin:onboarding_registration_simple_history", args=[registration.pk, version.history_id]
     )
     assert admin_client.get(url).status_code == 200
-    response = admin_client.post(url, {"status": "submitted", "oid": "1.2.246.562.10.9"})
+    response = admin_client.post(url, {"status": "submitted", "oid": "1.2.246.562.10.00000000009"})
     assert response.status_code == 403
     registration.refresh_from_db()
     assert (registration.status, registration.oid) == ("rejected", LEMPAALA)
@@ -225,7 +225,7 @@ def test_the_review_page_lists_the_organisations_earlier_notifications(
         registration_id=sent_back.pk, reviewer=charlie, reason="Lisää tietosuojavastaava."
     )
     correction = submit(user=alice)
-    other_organisation = submit(oid="1.2.246.562.10.2")
+    other_organisation = submit(oid="1.2.246.562.10.00000000002")
 
     with django_assert_max_num_queries(20):
         response = admin_client.get(
@@ -249,13 +249,13 @@ def test_the_review_page_lists_the_organisations_earlier_notifications(
 
 
 def test_the_queue_shows_withdrawn_and_replaced_notifications_no_more(admin_client, alice, charlie):
-    withdrawn = submit(oid="1.2.246.562.10.1", user=alice)
+    withdrawn = submit(oid="1.2.246.562.10.00000000001", user=alice)
     services.registration_withdraw(registration_id=withdrawn.pk, user=alice)
-    replaced = submit(oid="1.2.246.562.10.2", user=alice)
+    replaced = submit(oid="1.2.246.562.10.00000000002", user=alice)
     services.registration_request_changes(
         registration_id=replaced.pk, reviewer=charlie, reason="Korjaa."
     )
-    correction = submit(oid="1.2.246.562.10.2", user=alice)
+    correction = submit(oid="1.2.246.562.10.00000000002", user=alice)
     response = admin_client.get(reverse("admin:onboarding_pendingregistration_changelist"))
     assert list(response.context["cl"].result_list) == [correction]
 

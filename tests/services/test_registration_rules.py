@@ -102,3 +102,11 @@ def test_an_acceptance_without_its_terms_version_is_a_programming_error(terms):
     with pytest.raises(ValueError):
         submit(None, data=notification_data(terms), content_sha256="")
     assert not Registration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_an_oid_in_a_form_oph_does_not_use(terms):
+    with pytest.raises(ValidationError) as refused:
+        submit(terms, data=notification_data(terms, oid="1.2.246.562.10.1"))
+    assert "An organisation OID has 11 digits" in str(refused.value)
+    assert not Registration.objects.exists()
