@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import to_python
 
 from onboarding.models import ContactPerson, Organisation, Registration
+from onboarding.models.organisations import Sector, sectors_in_order
 from onboarding.notification_data import ContactDetails, NotificationData
 
 ORGANISATION_LABELS = {
@@ -22,6 +23,7 @@ ORGANISATION_LABELS = {
     "name_en": _("Name in English"),
     "business_id": _("Business ID (Y-tunnus)"),
     "kind": _("Kind of organisation"),
+    "sectors": _("Sectors"),
 }
 # What a notification may change of a contact person; the email and the role identify them.
 CONTACT_FIELD_LABELS = {"name": _("name"), "phone": _("phone number"), "language": _("language")}
@@ -121,9 +123,11 @@ def organisation_rows(organisation: Organisation | None, submitted: Notification
     return rows
 
 
-def _display(name: str, value: str) -> str:
+def _display(name: str, value) -> str:
     if name == "kind" and value in Organisation.Kind.values:
         return str(Organisation.Kind(value).label)
+    if name == "sectors":
+        return ", ".join(str(Sector(code).label) for code in sectors_in_order(value or ()))
     return value or ""
 
 

@@ -21,6 +21,8 @@ from onboarding.models import (
     AcceptanceCampaign,
     CampaignMessage,
     ContactPerson,
+    ContactsConfirmationMessage,
+    ContactsConfirmationRound,
     Organisation,
     OutgoingEmail,
     Registration,
@@ -163,6 +165,39 @@ def registry_summary(
         )
         for user in selectors.staff_to_notify()
     ]
+
+
+def contacts_confirmation(
+    *,
+    confirmation_round: ContactsConfirmationRound,
+    organisation: Organisation,
+    step: str,
+    contact: ContactPerson,
+    contacts: list[ContactPerson],
+    link: str,
+) -> OutgoingEmail:
+    """The yearly request to confirm the organisation's `contacts` (step "request"), or a
+    reminder of it (a step in days before the deadline), to one administrative contact with
+    the contact's personal `link`."""
+    is_request = step == ContactsConfirmationMessage.REQUEST
+    kind = Kind.CONTACTS_CONFIRMATION if is_request else Kind.CONTACTS_CONFIRMATION_REMINDER
+    context = {
+        "confirmation_round": confirmation_round,
+        "organisation": organisation,
+        "contact": contact,
+        "contacts": contacts,
+        "is_reminder": not is_request,
+        "link": link,
+    }
+    return _write(
+        kind,
+        to=contact.email.lower(),
+        language=contact.language,
+        message=_message("contacts_confirmation", context),
+        organisation=organisation,
+        contacts_confirmation_round=confirmation_round,
+        step="" if is_request else step,
+    )
 
 
 def terms_changed(terms_version: TermsVersion) -> list[OutgoingEmail]:

@@ -13,9 +13,10 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from onboarding.identifiers import validate_business_id, validate_organisation_oid
 from onboarding.models import ContactPerson, Organisation
-from onboarding.models.organisations import Language
+from onboarding.models.organisations import Language, OrganisationKind, Sector
 from onboarding.notification_data import (
     KIND_MISSING,
+    SECTORS_MISSING,
     ContactDetails,
     Declarations,
     contact_errors,
@@ -58,7 +59,7 @@ class NotificationForm(forms.Form):
 
     # notify.html shows the contact persons right after this field; the error summary lists
     # the errors in the page's order.
-    contacts_follow = "kind"
+    contacts_follow = "sectors"
 
     name_fi = forms.CharField(
         label=_("Name in Finnish"),
@@ -78,6 +79,12 @@ class NotificationForm(forms.Form):
         choices=Organisation.Kind.choices,
         widget=forms.RadioSelect,
         error_messages={"required": KIND_MISSING},
+    )
+    sectors = forms.MultipleChoiceField(
+        label=_("Sectors"),
+        choices=Sector.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": SECTORS_MISSING},
     )
     learner_numbers_confirmed = forms.BooleanField(
         label=_(
@@ -139,6 +146,7 @@ class NotificationForm(forms.Form):
         # Required depending on the kind of the organisation or on the box above them.
         self.fields["learner_numbers_confirmed"].required_when_used = True
         self.fields["test_learner_number_use"].required_when_used = True
+        self.fields["sectors"].help_text = sectors_help_text(self["kind"].value())
         if not asks_acceptance:
             for name in ("accept_terms", "accepter_name", "accepter_title", "authority_confirmed"):
                 del self.fields[name]
@@ -175,6 +183,19 @@ class NotificationForm(forms.Form):
             if field not in self.errors:
                 self.add_error(field, error)
         return data
+
+
+def sectors_help_text(kind: str | None) -> str:
+    """What the sectors mean for the kind chosen (both meanings while no kind is chosen):
+    an education provider's users come from them, a service provider's services serve them."""
+    choice = OrganisationKind(kind) if kind in OrganisationKind.values else None
+    educates = gettext("Education providers: the sectors your users come from.")
+    serves = gettext("Service providers: the sectors your services serve.")
+    if choice == OrganisationKind.EDUCATION_PROVIDER:
+        return gettext("The sectors your users come from.")
+    if choice == OrganisationKind.SERVICE_PROVIDER:
+        return gettext("The sectors your services serve.")
+    return f"{educates} {serves}"
 
 
 class ContactForm(forms.Form):

@@ -17,6 +17,9 @@ Accepted quirks:
 - Dates as 2024-08-01, 1.8.2024 or 01.08.2024, or an XLSX date cell.
 - kind in English (education_provider, service_provider, both) or Finnish (koulutustoimija,
   palveluntarjoaja, molemmat), in any case; roles and languages in any case.
+- sectors (optional column): codes (basic, vocational, ...) or OPH's Finnish names
+  (perusopetus, ammatillinen koulutus, ...), in any case, separated by commas, semicolons or
+  line breaks; an empty cell or no column leaves an organisation's sectors as they are.
 - Empty lines are skipped; an empty ends_on is the end of all legacy contracts
   (settings.LEGACY_CONTRACTS_END); an empty contact_language is Finnish, the model's default.
 """
@@ -45,7 +48,9 @@ from onboarding.models.organisations import (
     ContactRole,
     Language,
     OrganisationKind,
+    Sector,
     default_contract_end,
+    sectors_in_order,
 )
 
 ORGANISATION_COLUMNS = (
@@ -59,9 +64,14 @@ ORGANISATION_COLUMNS = (
     "ends_on",
 )
 CONTACT_COLUMNS = ("contact_name", "contact_email", "contact_role", "contact_language")
-COLUMNS = ORGANISATION_COLUMNS + CONTACT_COLUMNS
+# Organisation columns added later come after the contact columns: files and templates made
+# for the first format keep their column order.
+LATER_ORGANISATION_COLUMNS = ("sectors",)
+COLUMNS = ORGANISATION_COLUMNS + CONTACT_COLUMNS + LATER_ORGANISATION_COLUMNS
 # Columns whose every value may be empty may also be left out of the file.
-OPTIONAL_COLUMNS = frozenset({"name_sv", "business_id", "signed_on", "ends_on", "contact_language"})
+OPTIONAL_COLUMNS = frozenset(
+    {"name_sv", "business_id", "sectors", "signed_on", "ends_on", "contact_language"}
+)
 REQUIRED_COLUMNS = tuple(column for column in COLUMNS if column not in OPTIONAL_COLUMNS)
 
 FINNISH_KINDS = {  # as Finnish spreadsheets may write them
@@ -69,6 +79,16 @@ FINNISH_KINDS = {  # as Finnish spreadsheets may write them
     "palveluntarjoaja": OrganisationKind.SERVICE_PROVIDER,
     "molemmat": OrganisationKind.BOTH,
 }
+
+FINNISH_SECTORS = {  # as OPH names them
+    "varhaiskasvatus": Sector.EARLY_CHILDHOOD,
+    "esiopetus": Sector.PRE_PRIMARY,
+    "perusopetus": Sector.BASIC,
+    "lukiokoulutus": Sector.GENERAL_UPPER_SECONDARY,
+    "ammatillinen koulutus": Sector.VOCATIONAL,
+    "vapaa sivistystyö": Sector.LIBERAL_ADULT,
+}
+_SECTOR_SEPARATORS = re.compile(r"[,;\n]+")
 
 XLSX_MAGIC = b"PK\x03\x04"  # a zip archive
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the binary Excel 97–2003 format
@@ -90,6 +110,7 @@ class LegacyMemberRow:
     name_sv: str
     business_id: str
     kind: str
+    sectors: tuple[str, ...]  # empty: the file does not say
     contract_reference: str
     signed_on: date | None
     ends_on: date
@@ -317,7 +338,7 @@ def _disagreements(
     if first_row == row:
         return []
     errors = []
-    for column in ORGANISATION_COLUMNS:
+    for column in ORGANISATION_COLUMNS + LATER_ORGANISATION_COLUMNS:
         if column not in values or column not in first_values:
             continue  # an invalid value has its own error already
         if values[column] != first_values[column]:
@@ -340,6 +361,8 @@ def _display(value: Any) -> str:
         return _("(empty)")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return ", ".join(value) or _("(empty)")
     return str(value)
 
 
@@ -433,6 +456,17 @@ def _choice_cleaner(
     return clean
 
 
+def _clean_sectors(value: Any) -> tuple[str, ...]:
+    """Sectors as codes or OPH's Finnish names, any case, separated by , ; or line breaks."""
+    _sector = _choice_cleaner(
+        Sector,
+        aliases=FINNISH_SECTORS,
+        unknown=gettext_lazy("Unknown sector “%(value)s”: write one of %(choices)s."),
+    )
+    names = (part.strip() for part in _SECTOR_SEPARATORS.split(_text(value)))
+    return tuple(sectors_in_order(_sector(name) for name in names if name))
+
+
 _clean_email_text = _required_text(ContactPerson, "email")
 
 
@@ -484,6 +518,7 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
             "(in Finnish koulutustoimija, palveluntarjoaja or molemmat)."
         ),
     ),
+    "sectors": _clean_sectors,
     "contract_reference": _required_text(LegacyContract, "contract_reference"),
     "signed_on": parse_date,
     "ends_on": _clean_ends_on,

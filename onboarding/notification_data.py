@@ -18,7 +18,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from onboarding.identifiers import validate_organisation_oid
-from onboarding.models.organisations import ContactRole, Language, OrganisationKind
+from onboarding.models.organisations import (
+    ContactRole,
+    Language,
+    OrganisationKind,
+    Sector,
+    sectors_in_order,
+)
 
 if TYPE_CHECKING:
     from onboarding.models import ContactPerson, Organisation, TermsVersion
@@ -42,6 +48,7 @@ TEST_NUMBERS_DESCRIBED_NOT_SERVING = _(
     "Only a service provider may use test learner numbers. Clear this description, or choose "
     "a kind that includes service provider."
 )
+SECTORS_MISSING = _("Choose at least one sector.")
 TEST_NUMBERS_UNDESCRIBED = _("Describe briefly how you will use test learner numbers.")
 TEST_NUMBERS_UNTICKED = _(
     "Tick this if you will use test learner numbers, or clear the description."
@@ -58,17 +65,30 @@ class OrganisationDetails:
     name_en: str = ""
     business_id: str = ""
     kind: str = ""
+    # Sector codes, in OPH's order; notifications sent before sectors were asked have none.
+    sectors: tuple[str, ...] = ()
 
     # What a notification sets on the organisation (the OID identifies it).
-    FIELDS = ("name_fi", "name_sv", "name_en", "business_id", "kind")
+    FIELDS = ("name_fi", "name_sv", "name_en", "business_id", "kind", "sectors")
+
+    def __post_init__(self):
+        # Stored JSON and the form give lists; keep one hashable, ordered shape.
+        object.__setattr__(self, "sectors", tuple(sectors_in_order(self.sectors or ())))
 
     @classmethod
     def of(cls, organisation: Organisation) -> OrganisationDetails:
         return cls(oid=organisation.oid, **{f: getattr(organisation, f) for f in cls.FIELDS})
 
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, Any]:
         """The values a notification sets on the organisation, by field name."""
-        return {field: getattr(self, field) for field in self.FIELDS}
+        values = {field: getattr(self, field) for field in self.FIELDS}
+        values["sectors"] = list(self.sectors)
+        return values
+
+    @property
+    def sector_labels(self) -> list[str]:
+        """The sectors' names in the active language."""
+        return [str(Sector(code).label) for code in self.sectors]
 
     @property
     def kind_choice(self) -> OrganisationKind | None:
@@ -186,7 +206,9 @@ class NotificationData:
     def to_json(self) -> dict[str, Any]:
         """The shape stored in `Registration.data` (and kept in the session as a draft)."""
         return {
-            "organisation": asdict(self.organisation),
+            # JSON has lists: a list here reads back equal to what was stored.
+            "organisation": asdict(self.organisation)
+            | {"sectors": list(self.organisation.sectors)},
             "contacts": [asdict(contact) for contact in self.contacts],
             "declarations": asdict(self.declarations),
             "acceptance": asdict(self.acceptance) if self.acceptance else None,

@@ -25,6 +25,9 @@ READ = [
     "campaignmessage",
     "registryentry",
     "registrycheck",
+    "contactsconfirmationround",
+    "contactsconfirmationtarget",
+    "contactsconfirmationmessage",
 ]
 WRITE = {
     "registration": ["change"],

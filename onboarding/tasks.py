@@ -6,6 +6,7 @@ from celery import shared_task
 
 from onboarding.models import OutgoingEmail
 from onboarding.services.campaigns import reminders_send_due
+from onboarding.services.confirmations import contacts_confirmations_send_due
 from onboarding.services.import_uploads import import_uploads_delete_abandoned
 from onboarding.services.outgoing_emails import (
     outgoing_email_give_up,
@@ -60,3 +61,11 @@ def recheck_members_in_registry() -> int:
     registry answered about (0 with lookups off)."""
     check = registry_recheck_members()
     return check.checked if check else 0
+
+
+@shared_task
+def start_contacts_confirmation() -> int:
+    """Daily (Celery beat, 08:30 Helsinki time): in CONTACTS_CONFIRMATION_MONTH, the year's
+    request to confirm contacts starts on the first run; until its deadline, what it owes
+    (requests a run cut short left out, the latest due reminder). Returns the emails written."""
+    return len(contacts_confirmations_send_due())

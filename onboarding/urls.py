@@ -1,6 +1,6 @@
 from django.urls import path
 
-from onboarding.views import notification, organisations, pages
+from onboarding.views import confirmations, notification, organisations, pages
 
 app_name = "onboarding"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
         name="registration_withdraw",
     ),
     path("invitations/<str:token>/", organisations.invitation, name="invitation"),
+    path(
+        "contacts/confirm/<str:token>/",
+        confirmations.confirm_contacts,
+        name="confirm_contacts",
+    ),
 ]

@@ -193,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.tasks.delete_abandoned_import_uploads",
         "schedule": crontab(hour=3, minute=30),  # nightly; uploads older than a day go
     },
+    "start-contacts-confirmation": {
+        "task": "onboarding.tasks.start_contacts_confirmation",
+        "schedule": crontab(hour=8, minute=30),  # daily: starts the year's round in its month
+    },
     "recheck-members-in-registry": {
         "task": "onboarding.tasks.recheck_members_in_registry",
         "schedule": crontab(day_of_week="mon", hour=5, minute=0),  # weekly, before office hours
@@ -206,6 +210,10 @@ PHONENUMBER_DEFAULT_REGION = "FI"
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # How long a campaign invitation's personal link stays valid.
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=180)
+# The month (1-12) in which members are asked once a year to confirm their contacts.
+CONTACTS_CONFIRMATION_MONTH = env.int("CONTACTS_CONFIRMATION_MONTH", default=9)
+if not 1 <= CONTACTS_CONFIRMATION_MONTH <= 12:
+    sys.exit("Configuration error: CONTACTS_CONFIRMATION_MONTH must be a month, 1 to 12.")
 
 # OPH's organisation service (Organisaatiopalvelu), asked about organisations by OID
 # (`onboarding.organisation_registry`). Empty: lookups are off (development, most tests).

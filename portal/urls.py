@@ -3,16 +3,21 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from onboarding import urls_register
+
 admin.site.site_header = _("MPASSid administration")
 admin.site.site_title = _("MPASSid administration")
 admin.site.index_title = _("Members, terms and notifications")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # The member register for programs: one address in every language.
+    path("", include((urls_register.data_urlpatterns, "register_data"))),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("onboarding.urls_register")),
     path("", include("onboarding.urls")),
     prefix_default_language=False,
 )

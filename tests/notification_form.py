@@ -33,6 +33,7 @@ def valid_post(token: str = "", acceptance: bool = True, **changes: str) -> dict
         "token": token or "8b0c3f5e-4a51-4d7e-9a3f-2f1b8c6d7e90",
         **ORGANISATION,
         "kind": "education_provider",
+        "sectors": "basic",
         "learner_numbers_confirmed": "on",
         "contacts-TOTAL_FORMS": str(len(CONTACT_ROWS)),
         "contacts-INITIAL_FORMS": str(len(CONTACT_ROWS)),

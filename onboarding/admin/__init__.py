@@ -1,5 +1,6 @@
 from onboarding.admin import (  # noqa: F401 (registers the admin)
     campaigns,
+    confirmations,
     core,
     registrations,
     second_factors,

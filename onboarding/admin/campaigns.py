@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from onboarding import selectors
 from onboarding.admin.core import ReadOnlyAdminMixin
+from onboarding.admin.exports import CampaignTargetResource, ExportAdminMixin
 from onboarding.charts import cumulative_chart
 from onboarding.models import (
     AcceptanceCampaign,
@@ -35,13 +36,7 @@ from onboarding.services.campaigns import (
     campaign_targets_add,
     campaign_validate,
 )
-
-
-def spreadsheet_safe(cells: list[str]) -> list[str]:
-    """Names come from what people typed: a cell starting with = + - @ would run as a formula
-    in Excel, so it is kept as text."""
-    return [f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell for cell in cells]
-
+from onboarding.spreadsheets import spreadsheet_safe
 
 LISTED = 200  # organisations named on the report page; the CSV has them all
 
@@ -314,8 +309,11 @@ class CampaignFilter(admin.SimpleListFilter):
 
 
 @admin.register(CampaignTarget)
-class CampaignTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CampaignTargetAdmin(ExportAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who each campaign asks; written by the launch, read here."""
+
+    export_resource = CampaignTargetResource
+    export_select_related = ("organisation", "campaign__terms_version")
 
     list_display = ["organisation", "campaign", "lapsed_at"]
     list_filter = [CampaignFilter, ("lapsed_at", admin.EmptyFieldListFilter)]

@@ -15,6 +15,12 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from onboarding import selectors, services
+from onboarding.admin.exports import (
+    ContactPersonResource,
+    ExportAdminMixin,
+    OrganisationResource,
+    TermsAcceptanceResource,
+)
 from onboarding.admin.legacy_import import LegacyImportAdminMixin
 from onboarding.models import (
     ContactPerson,
@@ -27,6 +33,7 @@ from onboarding.models import (
     User,
 )
 from onboarding.models.registry import RegistryState
+from onboarding.services.confirmations import with_bounce
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -134,7 +141,14 @@ class LegacyContractInline(admin.TabularInline):
 
 class TermsAcceptanceInline(ReadOnlyInline):
     model = TermsAcceptance
-    fields = ["terms_version", "accepter_name", "accepter_title", "accepted_at", "language"]
+    fields = [
+        "terms_version",
+        "accepter_name",
+        "accepter_title",
+        "accepted_at",
+        "in_force_from",
+        "language",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -142,7 +156,9 @@ class TermsAcceptanceInline(ReadOnlyInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(LegacyImportAdminMixin, HistoryAdmin):
+class OrganisationAdmin(ExportAdminMixin, LegacyImportAdminMixin, HistoryAdmin):
+    export_resource = OrganisationResource
+    change_list_template = "admin/onboarding/organisation/exportable_change_list.html"
     list_display = [
         "name_fi",
         "oid",
@@ -207,13 +223,43 @@ class RegistryCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["started_at", "finished_at", "checked", "failed", "stopped"]
 
 
+class ContactBouncedFilter(admin.SimpleListFilter):
+    """Contacts whose address bounced permanently: each needs a replacement."""
+
+    title = _("email bounced")
+    parameter_name = "bounced"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Needs a replacement (email bounced)"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(bounced_at__isnull=False) if self.value() == "yes" else queryset
+
+
 @admin.register(ContactPerson)
-class ContactPersonAdmin(HistoryAdmin):
-    list_display = ["name", "email", "role", "language", "organisation", "is_active"]
-    list_filter = ["role", "language", "is_active"]
+class ContactPersonAdmin(ExportAdminMixin, HistoryAdmin):
+    export_resource = ContactPersonResource
+    export_select_related = ("organisation",)
+    list_display = [
+        "name",
+        "email",
+        "role",
+        "language",
+        "organisation",
+        "is_active",
+        "email_bounced",
+    ]
+    list_filter = ["role", "language", "is_active", ContactBouncedFilter]
     list_select_related = ["organisation"]
     search_fields = ["name", "email", "organisation__name_fi", "organisation__oid"]
     autocomplete_fields = ["organisation"]
+
+    def get_queryset(self, request):
+        return with_bounce(super().get_queryset(request))
+
+    @admin.display(description=_("email bounced"), boolean=True, ordering="bounced_at")
+    def email_bounced(self, obj):
+        return obj.bounced_at is not None
 
 
 @admin.register(LegacyContract)
@@ -324,8 +370,11 @@ class TermsVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TermsAcceptance)
-class TermsAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TermsAcceptanceAdmin(ExportAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Evidence: readable by staff, never added, changed or deleted here."""
+
+    export_resource = TermsAcceptanceResource
+    export_select_related = ("organisation", "terms_version")
 
     list_display = [
         "organisation",
@@ -333,9 +382,10 @@ class TermsAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "accepter_name",
         "accepter_title",
         "accepted_at",
+        "in_force_from",
         "language",
     ]
-    list_filter = ["terms_version", "language"]
+    list_filter = ["terms_version", "in_force_from", "language"]
     list_select_related = ["organisation", "terms_version"]
     search_fields = ["organisation__name_fi", "organisation__oid", "accepter_name"]
     date_hierarchy = "accepted_at"

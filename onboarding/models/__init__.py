@@ -1,4 +1,9 @@
 from onboarding.models.campaigns import AcceptanceCampaign, CampaignMessage, CampaignTarget
+from onboarding.models.confirmations import (
+    ContactsConfirmationMessage,
+    ContactsConfirmationRound,
+    ContactsConfirmationTarget,
+)
 from onboarding.models.emails import OutgoingEmail
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
 from onboarding.models.registrations import PendingRegistration, Registration
@@ -11,6 +16,9 @@ __all__ = [
     "CampaignTarget",
     "CampaignMessage",
     "ContactPerson",
+    "ContactsConfirmationMessage",
+    "ContactsConfirmationRound",
+    "ContactsConfirmationTarget",
     "ImmutableRecordError",
     "LegacyContract",
     "Organisation",

@@ -16,6 +16,11 @@ class EmailKind(models.TextChoices):
     CAMPAIGN_SUMMARY = "campaign_summary", _("Campaign summary")
     TERMS_CHANGED = "terms_changed", _("Terms of use changed")
     REGISTRY_SUMMARY = "registry_summary", _("Registry check summary")
+    CONTACTS_CONFIRMATION = "contacts_confirmation", _("Request to confirm contacts")
+    CONTACTS_CONFIRMATION_REMINDER = (
+        "contacts_confirmation_reminder",
+        _("Reminder to confirm contacts"),
+    )
 
 
 def _cause(model: str, verbose_name: str) -> models.ForeignKey:
@@ -52,6 +57,9 @@ class OutgoingEmail(models.Model):
     terms_version = _cause("TermsVersion", _("terms of use version"))
     organisation = _cause("Organisation", _("organisation"))
     registry_check = _cause("RegistryCheck", _("registry check"))
+    contacts_confirmation_round = _cause(
+        "ContactsConfirmationRound", _("contacts confirmation round")
+    )
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=2)
     subject = models.CharField(_("subject"), max_length=300)
@@ -67,7 +75,14 @@ class OutgoingEmail(models.Model):
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
 
     # What caused an email, in the order its key names them.
-    CAUSES = ("registration", "campaign", "terms_version", "organisation", "registry_check")
+    CAUSES = (
+        "registration",
+        "campaign",
+        "terms_version",
+        "organisation",
+        "registry_check",
+        "contacts_confirmation_round",
+    )
 
     class Meta:
         verbose_name = _("email")

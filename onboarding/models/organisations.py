@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +41,52 @@ class OrganisationKind(models.TextChoices):
         return self in (OrganisationKind.SERVICE_PROVIDER, OrganisationKind.BOTH)
 
 
+class Sector(models.TextChoices):
+    """The education sectors a member serves, as OPH tags them (varhaiskasvatus, esiopetus,
+    perusopetus, lukiokoulutus, ammatillinen koulutus, vapaa sivistystyö)."""
+
+    EARLY_CHILDHOOD = "early_childhood", _("Early childhood education")
+    PRE_PRIMARY = "pre_primary", _("Pre-primary education")
+    BASIC = "basic", _("Basic education")
+    GENERAL_UPPER_SECONDARY = "general_upper_secondary", _("General upper secondary education")
+    VOCATIONAL = "vocational", _("Vocational education and training")
+    LIBERAL_ADULT = "liberal_adult", _("Liberal adult education")
+
+
+def sectors_in_order(codes) -> list[str]:
+    """`codes` without repeats, in the order of `Sector` (the order OPH lists them)."""
+    wanted = set(codes)
+    return [code for code in Sector.values if code in wanted]
+
+
+def validate_sectors(value) -> None:
+    """A list of `Sector` codes, nothing else."""
+    if not isinstance(value, list) or any(code not in Sector.values for code in value):
+        raise ValidationError(_("Choose sectors from the list."), code="sectors")
+
+
+class SectorsField(models.JSONField):
+    """A list of `Sector` codes, ticked in forms. JSON rather than an array: the demo runs on
+    SQLite, and the register filters sectors in Python, not in SQL."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [validate_sectors])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs):
+        defaults = {
+            "form_class": forms.TypedMultipleChoiceField,
+            "choices": Sector.choices,
+            "widget": forms.CheckboxSelectMultiple,
+        }
+        return models.Field.formfield(self, **(defaults | kwargs))
+
+
 class Membership(models.TextChoices):
     NONE = "none", _("Not a member")
     LEGACY_CONTRACT = "legacy_contract", _("Joining agreement (old contract)")
@@ -64,6 +112,7 @@ class OrganisationQuerySet(models.QuerySet):
 class Organisation(models.Model):
     Kind = OrganisationKind
     Membership = Membership
+    Sector = Sector
 
     oid = models.CharField(
         _("organisation OID"),
@@ -81,6 +130,14 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=OrganisationKind.choices)
     membership = models.CharField(
         _("membership"), max_length=32, choices=Membership.choices, default=Membership.NONE
+    )
+    sectors = SectorsField(
+        verbose_name=_("sectors"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The education sectors the organisation's users come from or its services serve."
+        ),
     )
     test_learner_number_use = models.TextField(
         _("use of test learner numbers"),
@@ -118,6 +175,10 @@ class Organisation(models.Model):
     def name(self) -> str:
         """The name in the active language, falling back to Finnish."""
         return localised(self, "name")
+
+    def get_sectors_display(self) -> list[str]:
+        """The sectors' names in the active language, in OPH's order."""
+        return [str(Sector(code).label) for code in sectors_in_order(self.sectors)]
 
     @property
     def is_test(self) -> bool:

@@ -222,6 +222,10 @@ class TermsAcceptance(models.Model):
         blank=True,
         verbose_name=_("notification"),
     )
+    in_force_from = models.DateField(
+        _("in force from"),
+        help_text=_("The first day the organisation is under these terms."),
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -259,6 +263,16 @@ class TermsAcceptance(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecordError(_("Acceptances of the terms cannot be changed."))
+        if self.in_force_from is None:
+            # Evidence written outside acceptance_record (imports, test factories) gets the
+            # date from the same rule; acceptance_record always passes it.
+            from onboarding.services.membership import in_force_from_for
+
+            self.in_force_from = in_force_from_for(
+                organisation=self.organisation,
+                accepted_at=self.accepted_at,
+                approved_on=timezone.localdate(),
+            )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

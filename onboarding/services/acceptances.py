@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from onboarding.models import Organisation, Registration, TermsAcceptance, TermsVersion
+from onboarding.services.membership import in_force_from_for
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,14 @@ def acceptance_record(
     terms_version: TermsVersion,
     user: AbstractBaseUser,
     evidence: AcceptanceEvidence,
+    approved_on: date | None = None,
 ) -> TermsAcceptance:
     """Record that `organisation` accepted `terms_version`; the organisation becomes a member.
 
     Only a published version can be accepted, and only with the hash of the text that was
-    shown matching the published one and the accepting person's authority confirmed.
+    shown matching the published one and the accepting person's authority confirmed. The
+    acceptance stores the day the terms come in force for the organisation
+    (`membership.in_force_from_for`; `approved_on` defaults to today in Helsinki).
     """
     if not terms_version.is_published:
         raise ValidationError(_("Only a published terms version can be accepted."))
@@ -63,6 +67,9 @@ def acceptance_record(
         language=evidence.language,
         content_sha256=evidence.content_sha256,
         registration=evidence.registration,
+        in_force_from=in_force_from_for(
+            organisation=organisation, accepted_at=evidence.accepted_at, approved_on=approved_on
+        ),
     )
     acceptance.full_clean()
     acceptance.save()

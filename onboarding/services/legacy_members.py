@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from onboarding import register
 from onboarding.legacy_import import LegacyMemberRow
 from onboarding.models import AcceptanceCampaign, ContactPerson, LegacyContract, Organisation
 from onboarding.services.campaigns import (
@@ -119,7 +120,8 @@ def legacy_members_import(
     """Create or update the organisations, joining agreements and contacts of a validated file.
 
     The rules:
-    - An organisation is found by its OID; its names, business ID and kind become the file's.
+    - An organisation is found by its OID; its names, business ID and kind become the file's,
+      and its sectors too when the file gives them.
     - A new organisation is a member by its old contract (legacy_contract); so is an existing one
       that was not a member. One that accepted the terms or lapsed keeps its membership.
     - A joining agreement is found by (organisation, contract_reference); its dates become the
@@ -146,6 +148,8 @@ def legacy_members_import(
     added: list[LateTargets] = []
     with transaction.atomic():
         organisations, contracts, contacts = _write_members(members)
+        if not dry_run:  # bulk writes send no signals: the register is told here
+            transaction.on_commit(register.invalidate)
         if dry_run:
             added = [
                 campaign_targets_add(campaign_id=c.pk, oids=members, today=today, dry_run=True)
@@ -220,6 +224,8 @@ def _organisation_changes(
         wanted: dict[str, Any] = {
             name: getattr(rows[0], name) for name in IMPORTED_ORGANISATION_FIELDS
         }
+        if rows[0].sectors:  # a file without them leaves the sectors stated so far
+            wanted["sectors"] = list(rows[0].sectors)
         organisation = existing.get(oid)
         if organisation is None:
             changes.new.append(

@@ -41,7 +41,8 @@ def _formset_errors(formset) -> list[tuple[str, str]]:
 
 
 def _anchor(bound_field) -> str:
-    """The element a summary link moves focus to: the input, or a group's first radio."""
-    if bound_field.widget_type == "radioselect":
+    """The element a summary link moves focus to: the input, or a group's first radio or
+    checkbox."""
+    if bound_field.widget_type in ("radioselect", "checkboxselectmultiple"):
         return f"{bound_field.auto_id}_0"
     return bound_field.id_for_label

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from onboarding import selectors, services
 from onboarding.invitations import read_invitation
 from onboarding.models import Organisation
+from onboarding.services.confirmations import contact_roles_missing, contacts_needing_replacement
 
 
 @verified_email_required
@@ -41,6 +42,8 @@ def organisation(request, pk: int):
             "acceptances": organisation.acceptances.select_related("terms_version", "accepted_by"),
             "contacts": organisation.contacts.filter(is_active=True),
             "waiting": selectors.waiting_registration(organisation.oid),
+            "needing_replacement": contacts_needing_replacement(organisation),
+            "missing_roles": contact_roles_missing(organisation),
         },
     )
 

@@ -52,3 +52,33 @@ def test_it_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
     assert not Organisation.objects.exists()
+
+
+def test_demo_data_shows_every_case_of_when_the_terms_are_in_force(settings):
+    from datetime import date
+
+    from onboarding.services import membership
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    organisations = membership.with_basis(Organisation.objects.all())
+    bases = {org.name_fi: membership.basis_of(org, today=date(2026, 1, 1)) for org in organisations}
+
+    new_joiner = bases["Järvikylän kunta"]
+    assert (new_joiner.basis, new_joiner.in_force_from) == ("terms", date(2025, 2, 12))
+    assert new_joiner.member_since == date(2025, 2, 12)
+    accepted_before_the_end = bases["Lempäälän kunta"]
+    assert accepted_before_the_end.in_force_from == date(2024, 8, 1)
+    assert accepted_before_the_end.member_since == date(2018, 5, 2)
+    accepted_after_the_end = bases["Koskelan ammattiopisto"]
+    assert accepted_after_the_end.in_force_from == date(2024, 9, 18)
+    not_accepted = bases["Oppimisalusta Oy"]
+    assert (not_accepted.basis, not_accepted.in_force_from, not_accepted.terms_version) == (
+        "contract",
+        None,
+        None,
+    )
+    assert bases["Kustannus Kirjava Oy"] is None  # lapsed
+    assert bases["Testiorganisaatio"].basis == "terms"
+    assert Organisation.objects.test().get().sectors == ["basic"]
+    assert all(org.sectors for org in Organisation.objects.all())

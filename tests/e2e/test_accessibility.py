@@ -72,6 +72,7 @@ def test_the_signed_in_screens_pass_the_automatic_wcag_checks(live_server, page:
 
     page.get_by_label("Business ID (Y-tunnus)").fill("0150783-1")
     page.get_by_label("Education provider", exact=True).check()
+    page.get_by_label("Basic education", exact=True).check()
     page.get_by_label(re.compile("personal credentials and a learner number")).check()
     page.get_by_role("button", name="Continue to check your answers").click()
     heading = page.get_by_role("heading", name="Check your answers before sending")

@@ -43,6 +43,7 @@ def fill_notification(page: Page) -> None:
     page.get_by_label("Name in Swedish").fill("Lempäälä kommun")
     page.get_by_label("Business ID (Y-tunnus)").fill("0150783-1")
     page.get_by_label("Education provider", exact=True).check()
+    page.get_by_label("Basic education", exact=True).check()
     for row, (name, email, phone) in enumerate(
         [
             ("Riikka Rehtori", "riikka@lempaala.example", "040 123 4567"),

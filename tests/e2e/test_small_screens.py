@@ -68,6 +68,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, page: Page, member, la
 
     page.goto(f"{base}/notify/{OID}/")
     page.locator("input[name=kind][value=education_provider]").check()
+    page.locator("input[name=sectors][value=basic]").check()
     page.locator("input[name=learner_numbers_confirmed]").check()
     page.locator("form button[type=submit]:not([name])").last.click()
     expect(page.locator("h1")).to_have_count(1)

@@ -106,7 +106,7 @@ def test_a_notification_becomes_one_registration_with_exactly_what_was_typed(
     registration = Registration.objects.get()
     assert sent.status_code == 302 and sent["Location"] == f"/sv/registrations/{registration.pk}/"
     assert registration.data == {
-        "organisation": {"oid": OID, **ORGANISATION, "kind": "both"},
+        "organisation": {"oid": OID, **ORGANISATION, "kind": "both", "sectors": ["basic"]},
         "contacts": STORED_CONTACTS,
         "declarations": {"learner_numbers_confirmed": True, "uses_test_learner_numbers": True}
         | {"test_learner_number_use": USE},

@@ -1,5 +1,10 @@
 """Load demo data for local use: a published terms version and organisations in every state.
 
+Every case of when the terms are in force: a new joiner (Järvikylä), a contract member that
+accepted before its contract ended (Lempäälä, terms from 1.8.2024), one that accepted after it
+ended (Koskela, terms from its approval), a contract member that has not accepted
+(Oppimisalusta), a lapsed one (Kirjava), a non-member and a test organisation, each with sectors.
+
 Idempotent: running it again leaves the data as it was. Refuses to run with DEBUG off.
 """
 
@@ -35,39 +40,44 @@ Kind = Organisation.Kind
 Membership = Organisation.Membership
 Role = ContactPerson.Role
 
+Sector = Organisation.Sector
+
 ORGANISATIONS = [
-    # oid, names (fi, sv, en), business ID, kind, membership, contacts
-    (
+    # oid, names (fi, sv, en), business ID, kind, membership, sectors, contacts
+    (  # a contract member that accepted before its contract ended: terms from 1.8.2024
         "1.2.246.562.10.74484103937",
         ("Lempäälän kunta", "Lempäälä kommun", "Municipality of Lempäälä"),
         "0150783-1",
         Kind.EDUCATION_PROVIDER,
         Membership.TERMS_ACCEPTED,
+        [Sector.EARLY_CHILDHOOD, Sector.PRE_PRIMARY, Sector.BASIC, Sector.GENERAL_UPPER_SECONDARY],
         [
             ("Riikka Rehtori", MEMBER_EMAIL, Role.ADMINISTRATIVE, "fi"),
             ("Teemu Tekninen", "it@lempaala.demo.test", Role.TECHNICAL, "fi"),
         ],
     ),
-    (
+    (  # a contract member that has not accepted: still on its contract
         "1.2.246.562.10.20000000011",
         ("Oppimisalusta Oy", "Lärplattform Ab", "Learning Platform Ltd"),
         "2345671-3",
         Kind.SERVICE_PROVIDER,
         Membership.LEGACY_CONTRACT,
+        [Sector.BASIC, Sector.GENERAL_UPPER_SECONDARY],
         [
             ("Sara Sopimus", "sopimukset@oppimisalusta.demo.test", Role.ADMINISTRATIVE, "fi"),
             ("Tor Teknik", "tech@oppimisalusta.demo.test", Role.TECHNICAL, "sv"),
         ],
     ),
-    (
+    (  # a contract member that never accepted: lapsed
         "1.2.246.562.10.20000000022",
         ("Kustannus Kirjava Oy", "Förlaget Kirjava Ab", ""),
         "1234567-1",
         Kind.SERVICE_PROVIDER,
         Membership.LAPSED,
+        [Sector.BASIC],
         [("Kaisa Kirjava", "kaisa@kirjava.demo.test", Role.ADMINISTRATIVE, "fi")],
     ),
-    (
+    (  # not a member
         "1.2.246.562.10.20000000033",
         (
             "Rannikon koulutuskuntayhtymä",
@@ -77,20 +87,60 @@ ORGANISATIONS = [
         "1618033-3",
         Kind.BOTH,
         Membership.NONE,
+        [Sector.VOCATIONAL, Sector.LIBERAL_ADULT],
         [("Stina Strand", "stina@kusten.demo.test", Role.ADMINISTRATIVE, "sv")],
     ),
-    (
+    (  # a new joiner: terms from its approval
+        "1.2.246.562.10.20000000044",
+        ("Järvikylän kunta", "Järvby kommun", "Municipality of Järvikylä"),
+        "2718281-8",
+        Kind.EDUCATION_PROVIDER,
+        Membership.TERMS_ACCEPTED,
+        [Sector.EARLY_CHILDHOOD, Sector.PRE_PRIMARY, Sector.BASIC],
+        [
+            ("Jaana Järvinen", "jaana@jarvikyla.demo.test", Role.ADMINISTRATIVE, "fi"),
+            ("Jussi Järvinen", "it@jarvikyla.demo.test", Role.TECHNICAL, "fi"),
+        ],
+    ),
+    (  # a contract member that accepted after its contract ended: terms from its approval
+        "1.2.246.562.10.20000000055",
+        ("Koskelan ammattiopisto", "Koskela yrkesinstitut", "Koskela Vocational College"),
+        "3141592-6",
+        Kind.EDUCATION_PROVIDER,
+        Membership.TERMS_ACCEPTED,
+        [Sector.VOCATIONAL],
+        [
+            ("Kalle Koskela", "kalle@koskela.demo.test", Role.ADMINISTRATIVE, "fi"),
+            ("Kirsi Koskela", "it@koskela.demo.test", Role.TECHNICAL, "fi"),
+        ],
+    ),
+    (  # a test organisation (node 99): never in the register
         "1.2.246.562.99.00000000001",
         ("Testiorganisaatio", "Testorganisation", "Test organisation"),
         "",
         Kind.EDUCATION_PROVIDER,
-        Membership.NONE,
+        Membership.TERMS_ACCEPTED,
+        [Sector.BASIC],
         [("Testi Testaaja", "testi@demo.mpassid.test", Role.TECHNICAL, "fi")],
     ),
 ]
-LEGACY_CONTRACTS = {
+LEGACY_CONTRACTS = {  # reference, signed on; all end on settings.LEGACY_CONTRACTS_END
+    "1.2.246.562.10.74484103937": ("OPH-MPASS-2018-007", date(2018, 5, 2)),
     "1.2.246.562.10.20000000011": ("OPH-MPASS-2019-014", date(2019, 3, 12)),
     "1.2.246.562.10.20000000022": ("OPH-MPASS-2020-031", date(2020, 9, 1)),
+    "1.2.246.562.10.20000000055": ("OPH-MPASS-2019-022", date(2019, 8, 20)),
+}
+ACCEPTANCES = {  # accepted (the notification sent), approved on
+    "1.2.246.562.10.74484103937": (datetime(2024, 3, 4, 10, 15, tzinfo=HELSINKI), date(2024, 3, 6)),
+    "1.2.246.562.10.20000000044": (
+        datetime(2025, 2, 10, 9, 30, tzinfo=HELSINKI),
+        date(2025, 2, 12),
+    ),
+    "1.2.246.562.10.20000000055": (
+        datetime(2024, 9, 16, 14, 0, tzinfo=HELSINKI),
+        date(2024, 9, 18),
+    ),
+    "1.2.246.562.99.00000000001": (datetime(2025, 5, 5, 12, 0, tzinfo=HELSINKI), date(2025, 5, 5)),
 }
 
 
@@ -133,7 +183,7 @@ class Command(BaseCommand):
         return terms
 
     def seed_organisations(self, terms: TermsVersion) -> None:
-        for oid, names, business_id, kind, membership, contacts in ORGANISATIONS:
+        for oid, names, business_id, kind, membership, sectors, contacts in ORGANISATIONS:
             organisation, _created = Organisation.objects.get_or_create(
                 oid=oid,
                 defaults={
@@ -143,6 +193,7 @@ class Command(BaseCommand):
                     "business_id": business_id,
                     "kind": kind,
                     "membership": membership,
+                    "sectors": [str(sector) for sector in sectors],
                 },
             )
             for name, email, role, language in contacts:
@@ -159,10 +210,10 @@ class Command(BaseCommand):
                     contract_reference=reference,
                     defaults={"signed_on": signed_on},
                 )
-            if membership == Membership.TERMS_ACCEPTED:
-                self.seed_acceptance(organisation, terms, contacts[0])
+            if oid in ACCEPTANCES:
+                self.seed_acceptance(organisation, terms, contacts[0], *ACCEPTANCES[oid])
 
-    def seed_acceptance(self, organisation, terms, contact) -> None:
+    def seed_acceptance(self, organisation, terms, contact, accepted_at, approved_on) -> None:
         if TermsAcceptance.objects.filter(organisation=organisation, terms_version=terms).exists():
             return
         name, email, _role, language = contact
@@ -171,11 +222,12 @@ class Command(BaseCommand):
             organisation=organisation,
             terms_version=terms,
             user=user,
+            approved_on=approved_on,
             evidence=AcceptanceEvidence(
                 accepter_name=name,
                 accepter_title="Sivistysjohtaja",
                 authority_confirmed=True,
-                accepted_at=datetime(2024, 3, 4, 10, 15, tzinfo=HELSINKI),
+                accepted_at=accepted_at,
                 language=language,
                 content_sha256=terms.content_sha256,
                 ip_address="192.0.2.10",
