@@ -155,7 +155,7 @@ def build_register(*, token: str, changed_at: datetime, today: date | None = Non
     days = [row.in_force_from for row in rows if row.in_force_from]
     came = max((day for day in days if day <= today), default=None)
     now = timezone.now()
-    generated_at = now.replace(microsecond=0)
+    generated_at = timezone.localtime(now).replace(microsecond=0)  # Helsinki time, as documented
     document = {"generated_at": generated_at.isoformat(), "count": len(rows), "members": members}
     return Register(
         token=token,
