@@ -124,8 +124,8 @@ def organisation_rows(organisation: Organisation | None, submitted: Notification
 
 
 def _display(name: str, value) -> str:
-    if name == "kind" and value in Organisation.Kind.values:
-        return str(Organisation.Kind(value).label)
+    if name == "kind" and (kind := Organisation.Kind.of(value)):
+        return str(kind.label)
     if name == "sectors":
         return ", ".join(str(Sector(code).label) for code in sectors_in_order(value or ()))
     return value or ""

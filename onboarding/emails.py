@@ -50,16 +50,7 @@ def registration_receipt(registration: Registration) -> OutgoingEmail:
 def registration_to_review(registration: Registration) -> list[OutgoingEmail]:
     """A notice to every staff member who is told of the portal's work."""
     message = _registration_message("registration_to_review", registration)
-    return [
-        _write(
-            Kind.TO_REVIEW,
-            to=reviewer.email,
-            language=STAFF_LANGUAGE,
-            message=message,
-            registration=registration,
-        )
-        for reviewer in selectors.staff_to_notify()
-    ]
+    return _to_staff(Kind.TO_REVIEW, message, registration=registration)
 
 
 def registration_decision(registration: Registration, template: str) -> list[OutgoingEmail]:
@@ -137,16 +128,7 @@ def campaign_summary(campaign: AcceptanceCampaign, lapsed_names: list[str]) -> l
             "report": selectors.campaign_report(campaign),
         },
     )
-    return [
-        _write(
-            Kind.CAMPAIGN_SUMMARY,
-            to=user.email,
-            language=STAFF_LANGUAGE,
-            message=message,
-            campaign=campaign,
-        )
-        for user in selectors.staff_to_notify()
-    ]
+    return _to_staff(Kind.CAMPAIGN_SUMMARY, message, campaign=campaign)
 
 
 def registry_summary(
@@ -155,16 +137,7 @@ def registry_summary(
     """After a weekly registry check: the members the registry closed, no longer knows or
     renamed, to every staff member who is told."""
     message = _message("registry_summary", {"check": registry_check, "news": news})
-    return [
-        _write(
-            Kind.REGISTRY_SUMMARY,
-            to=user.email,
-            language=STAFF_LANGUAGE,
-            message=message,
-            registry_check=registry_check,
-        )
-        for user in selectors.staff_to_notify()
-    ]
+    return _to_staff(Kind.REGISTRY_SUMMARY, message, registry_check=registry_check)
 
 
 def contacts_confirmation(
@@ -218,6 +191,14 @@ def terms_changed(terms_version: TermsVersion) -> list[OutgoingEmail]:
 
 
 Message = Callable[[str], tuple[str, str, str]]
+
+
+def _to_staff(kind: str, message: Message, **cause) -> list[OutgoingEmail]:
+    """`message` to every staff member who is told of the portal's work, in Finnish."""
+    return [
+        _write(kind, to=user.email, language=STAFF_LANGUAGE, message=message, **cause)
+        for user in selectors.staff_to_notify()
+    ]
 
 
 def _message(template: str, context: dict) -> Message:

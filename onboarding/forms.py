@@ -188,13 +188,12 @@ class NotificationForm(forms.Form):
 def sectors_help_text(kind: str | None) -> str:
     """What the sectors mean for the kind chosen (both meanings while no kind is chosen):
     an education provider's users come from them, a service provider's services serve them."""
-    choice = OrganisationKind(kind) if kind in OrganisationKind.values else None
+    if kind == OrganisationKind.EDUCATION_PROVIDER:
+        return gettext("The sectors your users come from.")
+    if kind == OrganisationKind.SERVICE_PROVIDER:
+        return gettext("The sectors your services serve.")
     educates = gettext("Education providers: the sectors your users come from.")
     serves = gettext("Service providers: the sectors your services serve.")
-    if choice == OrganisationKind.EDUCATION_PROVIDER:
-        return gettext("The sectors your users come from.")
-    if choice == OrganisationKind.SERVICE_PROVIDER:
-        return gettext("The sectors your services serve.")
     return f"{educates} {serves}"
 
 

@@ -227,6 +227,15 @@ def validate_business_id(value: str) -> str:
     return value
 
 
+def is_valid_business_id(value: str) -> bool:
+    """Whether `value` passes `validate_business_id` (for data shown, not refused)."""
+    try:
+        validate_business_id(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def is_test_organisation_oid(value: str) -> bool:
     return value.startswith(TEST_OID_PREFIX)
 

@@ -92,7 +92,7 @@ class OrganisationDetails:
 
     @property
     def kind_choice(self) -> OrganisationKind | None:
-        return OrganisationKind(self.kind) if self.kind in OrganisationKind.values else None
+        return OrganisationKind.of(self.kind)
 
     @property
     def kind_label(self) -> str:
@@ -257,7 +257,7 @@ def declaration_errors(kind: str | None, declarations: Declarations) -> dict[str
     """The learner-number rules, by field. An education provider confirms that its users have
     learner numbers; only a service provider may use test learner numbers, and says how; a
     description without the box ticked (or the box without one) is a mistake to correct."""
-    choice = OrganisationKind(kind) if kind in OrganisationKind.values else None
+    choice = OrganisationKind.of(kind)
     uses = declarations.uses_test_learner_numbers
     described = declarations.test_learner_number_use
     errors = {}

@@ -153,6 +153,22 @@ def is_closed(status: str, closed_on: date | None, *, today: date | None = None)
     return status in CLOSED_STATUSES or (closed_on is not None and closed_on <= today)
 
 
+def is_closing(status: str, closed_on: date | None) -> bool:
+    """Closed or closing, as staff act on it: PASSIIVINEN or POISTETTU, or any closing date,
+    past or to come (`RegistryState.CLOSED`)."""
+    return status in CLOSED_STATUSES or closed_on is not None
+
+
+def status_label(status: str) -> str:
+    """A registry status in the reader's language; one the portal does not know as written."""
+    return str(dict(RegistryStatus.choices).get(status, status))
+
+
+def type_label(kind: str) -> str:
+    """An organisation type in the reader's language; one the portal does not know as written."""
+    return str(dict(OrganisationType.choices).get(kind, kind))
+
+
 def lookups_on() -> bool:
     return bool(settings.ORGANISATION_SERVICE_URL)
 

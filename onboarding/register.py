@@ -92,10 +92,10 @@ class MemberRow:
         }
 
     def as_csv(self) -> list[str]:
-        document = self.as_json()
         cells = [self.oid, self.name_fi, self.name_sv, self.name_en, self.kind]
         cells += [",".join(self.sectors), self.basis]
-        cells += [document[name] or "" for name in CSV_COLUMNS[-3:]]
+        cells += [_iso(self.member_since) or "", _iso(self.in_force_from) or ""]
+        cells += [self.terms_version or ""]
         return spreadsheet_safe(cells)
 
 
@@ -216,15 +216,21 @@ def invalidate() -> None:
 
 
 def member_register(
-    *, query: str = "", kind: str = "", sector: str = "", sort: str = "name"
+    *,
+    query: str = "",
+    kind: str = "",
+    sector: str = "",
+    sort: str = "name",
+    source: Register | None = None,
 ) -> list[MemberRow]:
     """The register's rows for the page: those whose name (in any language) or OID contains
     `query`, of `kind` and serving `sector` (if given), in the order `sort` names (a
-    `SORTS` key, "-" first for descending)."""
+    `SORTS` key, "-" first for descending). `source` is the register read (the current one
+    unless given), so that a page's rows and its total come from one copy."""
     needle = query.strip().casefold()
     rows = [
         row
-        for row in current_register().rows
+        for row in (source or current_register()).rows
         if (not kind or row.kind == kind)
         and (not sector or sector in row.sectors)
         and (not needle or needle in _searched(row))

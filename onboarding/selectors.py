@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +27,7 @@ from onboarding.models import (
     User,
 )
 from onboarding.models.registry import RegistryState
-from onboarding.organisation_registry import CLOSED_STATUSES, RegistryStatus
+from onboarding.organisation_registry import is_closing, status_label
 
 
 def current_terms(*, on: date | None = None) -> TermsVersion | None:
@@ -112,9 +113,15 @@ def acceptance_due(organisation: Organisation | None, terms: TermsVersion | None
     return not organisation.acceptances.filter(terms_version=terms).exists()
 
 
+def waiting_registrations(oid: str) -> QuerySet[Registration]:
+    """The organisation's notifications waiting for review or correction: at most one (a
+    constraint); a queryset, so that a service can lock it."""
+    return Registration.objects.filter(oid=oid, status__in=Registration.WAITING)
+
+
 def waiting_registration(oid: str) -> Registration | None:
-    """The organisation's notification waiting for review or correction: at most one."""
-    return Registration.objects.filter(oid=oid, status__in=Registration.WAITING).first()
+    """The organisation's notification waiting for review or correction, if any."""
+    return waiting_registrations(oid).first()
 
 
 def may_correct(user, registration: Registration) -> bool:
@@ -241,6 +248,47 @@ def campaign_pending_targets(campaign) -> QuerySet:
     """Targets of a campaign, not yet lapsed, that have accepted neither its terms version nor
     a later one."""
     return campaign_unanswered_targets(campaign).filter(lapsed_at__isnull=True)
+
+
+# The columns of a campaign's list of who has not accepted, with their contacts (a CSV).
+PENDING_COLUMNS = [
+    "oid",
+    "name_fi",
+    "membership",
+    "contact_name",
+    "contact_email",
+    "contact_role",
+    "contact_phone",
+    "contact_language",
+]
+
+
+def campaign_pending_rows(campaign) -> Iterator[list[str]]:
+    """The rows of the pending list: each active contact of each organisation that has not
+    accepted, and an organisation without any contact on a row of its own."""
+    organisations = [t.organisation for t in campaign_unanswered_targets(campaign)]
+    contacts = (
+        ContactPerson.objects.filter(organisation__in=organisations, is_active=True)
+        .select_related("organisation")
+        .order_by("organisation__name_fi", "role", "email")
+    )
+    listed = set()
+    for contact in contacts:
+        organisation = contact.organisation
+        listed.add(organisation.pk)
+        yield [
+            organisation.oid,
+            organisation.name_fi,
+            organisation.membership,
+            contact.name,
+            contact.email,
+            contact.role,
+            str(contact.phone or ""),
+            contact.language,
+        ]
+    for organisation in organisations:
+        if organisation.pk not in listed:
+            yield [organisation.oid, organisation.name_fi, organisation.membership] + [""] * 5
 
 
 def administrative_contacts_all() -> QuerySet[ContactPerson]:
@@ -385,7 +433,7 @@ class MemberInRegistry:
     @property
     def status(self) -> str:
         """The registry's status now, in the reader's language ("" when it gives none)."""
-        return str(dict(RegistryStatus.choices).get(self.now.status, self.now.status))
+        return status_label(self.now.status)
 
     @property
     def changes(self) -> list[tuple[str, str, str]]:
@@ -441,8 +489,4 @@ def registry_news(*, since: datetime | None, until: datetime) -> RegistryNews:
 
 def _closing(version) -> bool:
     """Closed or closing in a version of an entry (`RegistryEntry.state` CLOSED)."""
-    return (
-        version is not None
-        and version.found
-        and (version.status in CLOSED_STATUSES or version.closed_on is not None)
-    )
+    return version is not None and version.found and is_closing(version.status, version.closed_on)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 
 from django import forms
 from django.contrib import admin, messages
@@ -25,7 +24,6 @@ from onboarding.models import (
     AcceptanceCampaign,
     CampaignMessage,
     CampaignTarget,
-    ContactPerson,
     TermsVersion,
 )
 from onboarding.models.campaigns import default_offsets, offsets_text
@@ -235,7 +233,9 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
     def pending_csv(self, request, pk: int):
         """Who has not accepted (pending, or lapsed and free to accept late), with their
         contacts: one row per contact person."""
-        campaign = get_object_or_404(AcceptanceCampaign, pk=pk)
+        campaign = get_object_or_404(
+            AcceptanceCampaign.objects.select_related("terms_version"), pk=pk
+        )
         if not (
             self.has_view_permission(request, campaign)
             and request.user.has_perm("onboarding.view_contactperson")
@@ -247,49 +247,10 @@ class AcceptanceCampaignAdmin(admin.ModelAdmin):
         )
         response.write("\ufeff")  # so that Excel reads UTF-8
         writer = csv.writer(response, delimiter=";")
-        writer.writerow(PENDING_COLUMNS)
-        writer.writerows(spreadsheet_safe(row) for row in pending_rows(campaign))
+        writer.writerow(selectors.PENDING_COLUMNS)
+        rows = selectors.campaign_pending_rows(campaign)
+        writer.writerows(spreadsheet_safe(row) for row in rows)
         return response
-
-
-PENDING_COLUMNS = [
-    "oid",
-    "name_fi",
-    "membership",
-    "contact_name",
-    "contact_email",
-    "contact_role",
-    "contact_phone",
-    "contact_language",
-]
-
-
-def pending_rows(campaign: AcceptanceCampaign) -> Iterator[list[str]]:
-    """The rows of the pending list: each active contact of each organisation that has not
-    accepted, and an organisation without any contact on a row of its own."""
-    organisations = [t.organisation for t in selectors.campaign_unanswered_targets(campaign)]
-    contacts = (
-        ContactPerson.objects.filter(organisation__in=organisations, is_active=True)
-        .select_related("organisation")
-        .order_by("organisation__name_fi", "role", "email")
-    )
-    listed = set()
-    for contact in contacts:
-        organisation = contact.organisation
-        listed.add(organisation.pk)
-        yield [
-            organisation.oid,
-            organisation.name_fi,
-            organisation.membership,
-            contact.name,
-            contact.email,
-            contact.role,
-            str(contact.phone or ""),
-            contact.language,
-        ]
-    for organisation in organisations:
-        if organisation.pk not in listed:
-            yield [organisation.oid, organisation.name_fi, organisation.membership] + [""] * 5
 
 
 class CampaignFilter(admin.SimpleListFilter):

@@ -4,19 +4,18 @@ and which members have a contact that needs a replacement because its email boun
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from onboarding.admin.core import ReadOnlyAdminMixin
 from onboarding.models import (
-    ContactPerson,
     ContactsConfirmationMessage,
     ContactsConfirmationRound,
     ContactsConfirmationTarget,
 )
-from onboarding.services.confirmations import confirmation_targets, with_bounce
+from onboarding.services.confirmations import confirmation_targets, with_contact_bounced
 
 
 @admin.register(ContactsConfirmationRound)
@@ -90,14 +89,7 @@ class ContactsConfirmationTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organisation__name_fi", "organisation__oid", "confirmed_by_email"]
 
     def get_queryset(self, request):
-        bounced = with_bounce(
-            ContactPerson.objects.filter(organisation=OuterRef("organisation"), is_active=True)
-        ).filter(bounced_at__isnull=False)
-        return (
-            confirmation_targets()
-            .annotate(contact_bounced=Exists(bounced))
-            .select_related("organisation", "round")
-        )
+        return with_contact_bounced(confirmation_targets())
 
     @admin.display(description=_("answer"), ordering="answered")
     def answer(self, obj):

@@ -97,7 +97,9 @@ class LegacyImportAdminMixin:
             request.session.pop(SESSION_KEY, None)
             if parsed.is_valid:
                 # The preview says, per running campaign, whom the file would add to it.
-                running = [c.pk for c in selectors.campaigns_taking_late_targets()]
+                running = list(
+                    selectors.campaigns_taking_late_targets().values_list("pk", flat=True)
+                )
                 result = legacy_members_import(rows=parsed.rows, dry_run=True, campaign_ids=running)
                 token, path = import_upload_save(data=data)
                 request.session[SESSION_KEY] = {"token": token, "name": upload.name, "path": path}

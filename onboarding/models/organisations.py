@@ -30,6 +30,11 @@ class OrganisationKind(models.TextChoices):
     SERVICE_PROVIDER = "service_provider", _("Service provider")
     BOTH = "both", _("Education provider and service provider")
 
+    @classmethod
+    def of(cls, value: str | None) -> OrganisationKind | None:
+        """The kind written as `value`, or None when it is none of ours (or not chosen)."""
+        return cls(value) if value in cls.values else None
+
     @property
     def educates(self) -> bool:
         """An education provider: its users must have personal credentials and learner numbers."""

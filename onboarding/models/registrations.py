@@ -28,6 +28,7 @@ class RegistrationStatus(models.TextChoices):
 # Waiting for OPH's review, or for the sender's correction: an organisation has one at a time.
 WAITING_STATUSES = (RegistrationStatus.SUBMITTED, RegistrationStatus.CHANGES_REQUESTED)
 ALREADY_WAITING = _("A notification for this organisation is already waiting for review.")
+WAITING_CONSTRAINT = "one_waiting_notification_per_oid"
 
 
 class Registration(models.Model):
@@ -125,7 +126,7 @@ class Registration(models.Model):
             models.UniqueConstraint(
                 fields=["oid"],
                 condition=models.Q(status__in=WAITING_STATUSES),
-                name="one_waiting_notification_per_oid",
+                name=WAITING_CONSTRAINT,
                 violation_error_message=ALREADY_WAITING,
             ),
             models.CheckConstraint(

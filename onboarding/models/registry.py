@@ -8,7 +8,6 @@ of the registry's data (a new name, a new business ID, a closing), not every che
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
@@ -17,16 +16,17 @@ from simple_history.models import HistoricalRecords
 
 from onboarding.identifiers import (
     MAX_OID_LENGTH,
+    is_valid_business_id,
     organisation_oid_validator,
-    validate_business_id,
 )
 from onboarding.localised import localised
 from onboarding.organisation_registry import (
     CLOSED_STATUSES,
     LookupFailure,
-    OrganisationType,
-    RegistryStatus,
     is_closed,
+    is_closing,
+    status_label,
+    type_label,
 )
 
 
@@ -139,7 +139,7 @@ class RegistryEntry(models.Model):
             return RegistryState.NOT_VERIFIED
         if not self.found:
             return RegistryState.NOT_FOUND
-        if self.status in CLOSED_STATUSES or self.closed_on is not None:
+        if is_closing(self.status, self.closed_on):
             return RegistryState.CLOSED
         return RegistryState.ACTIVE
 
@@ -152,19 +152,13 @@ class RegistryEntry(models.Model):
     def business_id_is_valid(self) -> bool:
         """Whether the registry's business ID passes the Y-tunnus check: one that fails is
         shown to staff as the registry's, not refused."""
-        try:
-            validate_business_id(self.business_id)
-        except ValidationError:
-            return False
-        return True
+        return is_valid_business_id(self.business_id)
 
     def get_status_display(self) -> str:
-        statuses = dict(RegistryStatus.choices)
-        return str(statuses.get(self.status, self.status))
+        return status_label(self.status)
 
     def type_labels(self) -> list[str]:
-        labels = dict(OrganisationType.choices)
-        return [str(labels.get(kind, kind)) for kind in self.types]
+        return [type_label(kind) for kind in self.types]
 
 
 class RegistryCheck(models.Model):

@@ -387,14 +387,20 @@ def _targets_owed(campaign: AcceptanceCampaign, step: str) -> QuerySet[CampaignT
     A step that fell due before a target's invitation (before the launch, or before an
     organisation added later joined) is covered by the invitation; one not yet invited gets
     its invitation first, and the steps after it."""
-    step_day = campaign.deadline - timedelta(days=int(step))
     invited_before = CampaignMessage.objects.filter(
         campaign=campaign,
         organisation=OuterRef("organisation"),
         step=CampaignMessage.INVITATION,
-        created_at__lt=timezone.make_aware(datetime.combine(step_day, time.min)),
+        created_at__lt=step_starts_at(campaign.deadline, step),
     )
     return selectors.campaign_pending_targets(campaign).filter(Exists(invited_before))
+
+
+def step_starts_at(deadline: date, step: str) -> datetime:
+    """The start (midnight, Helsinki time) of the day a reminder step `step` days before
+    `deadline` falls due."""
+    step_day = deadline - timedelta(days=int(step))
+    return timezone.make_aware(datetime.combine(step_day, time.min))
 
 
 def _plan_or_send(campaign, organisation, step, dry_run, today) -> list[PlannedMessage]:

@@ -4,12 +4,10 @@ schedule; a contact whose address bounced permanently is shown as needing a repl
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
@@ -21,11 +19,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onboarding import emails, selectors
+from onboarding.invitations import link_url, read_link, sign_link
 from onboarding.models import (
     ContactPerson,
     ContactsConfirmationMessage,
@@ -37,9 +35,8 @@ from onboarding.models import (
 )
 from onboarding.models.confirmations import ANSWER_DAYS
 from onboarding.notification_data import REQUIRED_ROLES
-from onboarding.services.campaigns import PlannedMessage, due_step
+from onboarding.services.campaigns import PlannedMessage, due_step, step_starts_at
 
-logger = logging.getLogger(__name__)
 SALT = "onboarding.contacts_confirmation"
 REQUEST = ContactsConfirmationMessage.REQUEST
 
@@ -57,24 +54,17 @@ class ConfirmationLink:
 
 
 def confirmation_url(*, link: ConfirmationLink, language: str) -> str:
-    token = signing.dumps(
-        {"r": link.round_id, "o": link.organisation_id, "e": link.email.lower()},
-        salt=SALT,
-        compress=True,
-    )
-    with translation.override(language):
-        path = reverse("onboarding:confirm_contacts", args=[token])
-    return f"{settings.SITE_URL}{path}"
+    payload = {"r": link.round_id, "o": link.organisation_id, "e": link.email.lower()}
+    token = sign_link(payload, salt=SALT)
+    return link_url("onboarding:confirm_contacts", token, language=language)
 
 
 def read_confirmation_link(token: str) -> ConfirmationLink | None:
     """The link, or None for a forged or expired one (or one signed for something else)."""
+    value = read_link(token, salt=SALT)
     try:
-        value = signing.loads(
-            token, salt=SALT, max_age=settings.INVITATION_MAX_AGE_DAYS * 24 * 60 * 60
-        )
         return ConfirmationLink(round_id=value["r"], organisation_id=value["o"], email=value["e"])
-    except (signing.BadSignature, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
 
 
@@ -146,6 +136,17 @@ def confirmation_targets() -> QuerySet[ContactsConfirmationTarget]:
         ),
         last_confirmed_at=Subquery(last_confirmed.values("confirmed_at")[:1]),
     )
+
+
+def with_contact_bounced(
+    targets: QuerySet[ContactsConfirmationTarget],
+) -> QuerySet[ContactsConfirmationTarget]:
+    """Targets annotated with `contact_bounced`: an active contact of the organisation needs a
+    replacement (its address bounced permanently)."""
+    bounced = with_bounce(
+        ContactPerson.objects.filter(organisation=OuterRef("organisation"), is_active=True)
+    ).filter(bounced_at__isnull=False)
+    return targets.annotate(contact_bounced=Exists(bounced))
 
 
 def unanswered_targets(confirmation_round) -> QuerySet[ContactsConfirmationTarget]:
@@ -280,12 +281,11 @@ def contacts_confirmations_send_due(*, today: date | None = None) -> list[Planne
 
 def _targets_owed(confirmation_round, step: str) -> QuerySet[ContactsConfirmationTarget]:
     """Unanswered targets asked before the step's day (as `campaigns._targets_owed`)."""
-    step_day = confirmation_round.deadline - timedelta(days=int(step))
     requested_before = ContactsConfirmationMessage.objects.filter(
         round=confirmation_round,
         organisation=OuterRef("organisation"),
         step=REQUEST,
-        created_at__lt=timezone.make_aware(datetime.combine(step_day, time.min)),
+        created_at__lt=step_starts_at(confirmation_round.deadline, step),
     )
     return unanswered_targets(confirmation_round).filter(Exists(requested_before))
 

@@ -148,14 +148,14 @@ def legacy_members_import(
     added: list[LateTargets] = []
     with transaction.atomic():
         organisations, contracts, contacts = _write_members(members)
-        if not dry_run:  # bulk writes send no signals: the register is told here
-            transaction.on_commit(register.invalidate)
         if dry_run:
             added = [
                 campaign_targets_add(campaign_id=c.pk, oids=members, today=today, dry_run=True)
                 for c in campaigns
             ]
             transaction.set_rollback(True)
+        else:  # bulk writes send no signals: the register is told here
+            transaction.on_commit(register.invalidate)
     if not dry_run:
         # Own transactions: the campaign's locks come before any organisation's (as at launch).
         added = [

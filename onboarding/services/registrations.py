@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from onboarding import emails, selectors
 from onboarding.comparison import CONTACT_FIELDS, ContactChange, ContactState, contact_changes
 from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
-from onboarding.models.registrations import ALREADY_WAITING
+from onboarding.models.registrations import ALREADY_WAITING, WAITING_CONSTRAINT
 from onboarding.notification_data import NotificationData
 from onboarding.services.acceptances import AcceptanceEvidence, acceptance_record
 
@@ -29,9 +29,6 @@ class RequestMeta:
     ip_address: str | None
     user_agent: str
     language: str
-
-
-WAITING_CONSTRAINT = "one_waiting_notification_per_oid"
 
 
 class RegistrationAlreadyDecided(ValidationError):
@@ -135,11 +132,7 @@ def _check_terms_current(terms_version: TermsVersion | None, content_sha256: str
 def _replace_for_correction(oid: str, user) -> Registration | None:
     """The waiting notification of `oid`, locked and marked replaced, when the new one is its
     correction; NotificationAlreadyWaiting when another waits; None when none does."""
-    waiting = (
-        Registration.objects.select_for_update()
-        .filter(oid=oid, status__in=Registration.WAITING)
-        .first()
-    )
+    waiting = selectors.waiting_registrations(oid).select_for_update().first()
     if waiting is None:
         return None
     if not selectors.may_correct(user, waiting):

@@ -282,10 +282,7 @@ def _draft_terms(data: NotificationData) -> TermsVersion | None:
 
 def _token(value) -> str:
     """The form's submission token, or a new one for a missing or broken one."""
-    try:
-        return str(uuid.UUID(value))
-    except (TypeError, ValueError):
-        return str(uuid.uuid4())
+    return str(_uuid_or_none(value) or uuid.uuid4())
 
 
 @verified_email_required

@@ -91,11 +91,13 @@ def members(request):
     form = RegisterFilters(request.GET or None)
     criteria = form.criteria() if form.is_bound else {}
     sort = criteria.get("sort") or "name"
+    current = register.current_register()
     rows = register.member_register(
         query=criteria.get("q", ""),
         kind=criteria.get("kind", ""),
         sector=criteria.get("sector", ""),
         sort=sort,
+        source=current,
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -105,7 +107,7 @@ def members(request):
             "form": form if form.is_bound else RegisterFilters(),
             "page": page,
             "filtered": any(criteria.get(name) for name in ("q", "kind", "sector")),
-            "total": len(register.current_register().rows),
+            "total": len(current.rows),
             "columns": _sort_links(request, sort),
             "previous_href": _with(request, page=page.previous_page_number())
             if page.has_previous()

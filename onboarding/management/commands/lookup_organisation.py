@@ -12,13 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from onboarding import organisation_registry
-from onboarding.identifiers import validate_business_id, validate_organisation_oid
+from onboarding.identifiers import is_valid_business_id, validate_organisation_oid
 from onboarding.organisation_registry import (
     CouldNotAsk,
     NotFound,
-    OrganisationType,
     RegistryOrganisation,
     RegistryStatus,
+    type_label,
 )
 
 
@@ -45,14 +45,10 @@ class Command(BaseCommand):
 
 def describe(organisation: RegistryOrganisation) -> list[str]:
     """The answer as lines of "label: value"; what the registry leaves out is shown as –."""
-    types = dict(OrganisationType.choices)
     statuses = dict(RegistryStatus.choices)
     business_id = organisation.business_id or "–"
-    try:
-        validate_business_id(organisation.business_id)
-    except ValidationError:
-        if organisation.business_id:
-            business_id += " (the registry's; it fails the business ID check)"
+    if organisation.business_id and not is_valid_business_id(organisation.business_id):
+        business_id += " (the registry's; it fails the business ID check)"
     closed_on = organisation.closed_on.isoformat() if organisation.closed_on else "–"
     status = organisation.status
     return [
@@ -62,7 +58,7 @@ def describe(organisation: RegistryOrganisation) -> list[str]:
             for language in ("fi", "sv", "en")
         ),
         f"Business ID: {business_id}",
-        f"Types: {', '.join(str(types.get(t, t)) for t in organisation.types) or '–'}",
+        f"Types: {', '.join(type_label(t) for t in organisation.types) or '–'}",
         f"Status: {f'{status} ({statuses[status]})' if status in statuses else status or '–'}",
         f"Closing date: {closed_on}",
         f"Parent OIDs: {' / '.join(organisation.parent_oids) or '–'}",
