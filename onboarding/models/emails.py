@@ -21,6 +21,11 @@ class EmailKind(models.TextChoices):
         "contacts_confirmation_reminder",
         _("Reminder to confirm contacts"),
     )
+    SIGN_IN_CODE = "sign_in_code", _("Sign-in code")
+    ACCOUNT = "account", _("Account message")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+    STAFF_ENROLMENT = "staff_enrolment", _("Staff enrolment link")
+    EVIDENCE_ALERT = "evidence_alert", _("Evidence check failed")
 
 
 def _cause(model: str, verbose_name: str) -> models.ForeignKey:
