@@ -13,7 +13,10 @@ from functools import cache
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from onboarding import selectors
 from onboarding.localised import LANGUAGE_CODES
@@ -188,6 +191,28 @@ def terms_changed(terms_version: TermsVersion) -> list[OutgoingEmail]:
         )
         for contact in selectors.members_administrative_contacts()
     ]
+
+
+def staff_enrolment(*, user, token: str) -> OutgoingEmail:
+    """A staff member's one-time link to set their password and second factor, in Finnish like
+    every staff email; each link is a new email (its token tells them apart)."""
+    with translation.override(STAFF_LANGUAGE):
+        path = reverse(
+            "onboarding:staff_enrolment",
+            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token},
+        )
+    context = {
+        "user": user,
+        "link": f"{settings.SITE_URL}{path}",
+        "hours": settings.STAFF_ENROLMENT_HOURS,
+    }
+    return _write(
+        Kind.STAFF_ENROLMENT,
+        to=user.email,
+        language=STAFF_LANGUAGE,
+        message=_message("staff_enrolment", context),
+        step=hashlib.sha256(token.encode()).hexdigest()[:16],
+    )
 
 
 Message = Callable[[str], tuple[str, str, str]]
