@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -16,7 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from onboarding.accounts.tokens import StaffEnrolmentTokens
 from onboarding.emails import render_email
-from onboarding.models import OutgoingEmail
+from onboarding.models import OutgoingEmail, User
 from onboarding.services.accounts import staff_enrolment_send
 from tests.factories import CHARLIE, current_totp_code, verified_user
 
@@ -66,11 +67,7 @@ def test_making_someone_staff_in_the_admin_emails_them_an_enrolment_link(admin_c
 
 
 def test_only_superusers_may_send_enrolment_links(rf, admin_user, charlie):
-    from django.contrib import admin as django_admin
-
-    from onboarding.models import User
-
-    user_admin = django_admin.site._registry[User]
+    user_admin = admin.site._registry[User]
     request = rf.get("/")
     request.user = admin_user
     assert "send_enrolment_link" in user_admin.get_actions(request)
@@ -122,6 +119,8 @@ def test_the_full_enrolment_leads_from_the_link_to_the_admin(client, charlie):
     charlie.save()
     staff_enrolment_send(user=charlie)
     signed_in = set_password(client, enrolment_link(CHARLIE))
+    admin_login = client.get(client.get(reverse("admin:index"))["Location"])
+    assert admin_login["Location"] == signed_in["Location"] == reverse("mfa_activate_totp")
     activate = client.get(signed_in["Location"])
     assert activate.status_code == 200
     secret = activate.context["form"].secret

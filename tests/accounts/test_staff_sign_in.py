@@ -38,8 +38,8 @@ def charlie():
 def test_a_staff_address_gets_no_code_but_an_email_on_how_staff_sign_in(client, charlie):
     response = client.post(reverse("account_request_login_code"), {"email": CHARLIE})
     assert response.status_code == 302
-    [email] = inbox(CHARLIE)
-    assert not CODE.search(email)
+    email = inbox(CHARLIE)[-1]
+    assert not any(CODE.search(body) for body in inbox(CHARLIE))
     assert "password and second factor" in email
     assert re.search(r"http://testserver(/en)?/accounts/login/#password-sign-in", email)
 
@@ -107,9 +107,8 @@ def test_a_staff_password_is_not_reset_by_email(client, charlie):
     member = client.post(reverse("account_reset_password"), {"email": "rehtori@koulu.fi"})
     assert staff.status_code == member.status_code == 302
     assert staff["Location"] == member["Location"]
-    [email] = inbox(CHARLIE)
-    assert "/password/reset/key/" not in email
-    assert "ask a superuser to send you a new enrolment link" in email
+    assert not any("/password/reset/key/" in body for body in inbox(CHARLIE))
+    assert "ask a superuser to send you a new enrolment link" in inbox(CHARLIE)[-1]
     assert "/password/reset/key/" in inbox("rehtori@koulu.fi")[-1]
 
 
