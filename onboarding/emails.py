@@ -13,10 +13,7 @@ from functools import cache
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from onboarding import selectors
 from onboarding.localised import LANGUAGE_CODES
@@ -193,25 +190,16 @@ def terms_changed(terms_version: TermsVersion) -> list[OutgoingEmail]:
     ]
 
 
-def staff_enrolment(*, user, token: str) -> OutgoingEmail:
-    """A staff member's one-time link to set their password and second factor, in Finnish like
-    every staff email; each link is a new email (its token tells them apart)."""
-    with translation.override(STAFF_LANGUAGE):
-        path = reverse(
-            "onboarding:staff_enrolment",
-            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token},
-        )
-    context = {
-        "user": user,
-        "link": f"{settings.SITE_URL}{path}",
-        "hours": settings.STAFF_ENROLMENT_HOURS,
-    }
+def staff_enrolment(*, user, link: str) -> OutgoingEmail:
+    """A staff member's one-time `link` to set their password and second factor, in Finnish
+    like every staff email; each link is a new email (the link tells them apart)."""
+    context = {"user": user, "link": link, "hours": settings.STAFF_ENROLMENT_HOURS}
     return _write(
         Kind.STAFF_ENROLMENT,
         to=user.email,
         language=STAFF_LANGUAGE,
         message=_message("staff_enrolment", context),
-        step=hashlib.sha256(token.encode()).hexdigest()[:16],
+        step=hashlib.sha256(link.encode()).hexdigest()[:16],
     )
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from allauth.account.forms import EmailAwarePasswordResetTokenGenerator
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.urls import reverse
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
-from django.utils.http import base36_to_int
+from django.utils.encoding import force_bytes
+from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 
 class PasswordResetTokens(EmailAwarePasswordResetTokenGenerator):
@@ -46,3 +49,12 @@ class StaffEnrolmentTokens(PasswordResetTokenGenerator):
 
 
 staff_enrolment_tokens = StaffEnrolmentTokens()
+
+
+def staff_enrolment_link(user) -> str:
+    """A new enrolment link for `user` (the site's default language: staff read Finnish)."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = staff_enrolment_tokens.make_token(user)
+    with translation.override(settings.LANGUAGE_CODE):
+        path = reverse("onboarding:staff_enrolment", kwargs={"uidb64": uidb64, "token": token})
+    return f"{settings.SITE_URL}{path}"

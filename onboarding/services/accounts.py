@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+
+from onboarding import emails
+from onboarding.accounts.tokens import staff_enrolment_link
 
 
 def account_for_sign_in(*, email: str):
@@ -29,7 +33,7 @@ def account_for_sign_in(*, email: str):
         return users.get(email__iexact=email)
 
 
-def staff_enrolment_send(*, user, remove_second_factor: bool = False):
+def staff_enrolment_send(*, user, remove_second_factor: bool = False) -> str:
     """Send a staff member their way in: a one-time link, valid for STAFF_ENROLMENT_HOURS,
     to a page where they set a password and then their second factor.
 
@@ -37,12 +41,8 @@ def staff_enrolment_send(*, user, remove_second_factor: bool = False):
     how a new staff member starts and how one who lost their password (or, with
     `remove_second_factor`, their authenticator) starts again. The old password stops working
     at once, which also voids any earlier enrolment or reset link. Only staff get one.
+    Returns the link.
     """
-    from allauth.mfa.models import Authenticator
-
-    from onboarding import emails
-    from onboarding.accounts.tokens import staff_enrolment_tokens
-
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
         if not (user.is_staff and user.is_active):
@@ -51,7 +51,9 @@ def staff_enrolment_send(*, user, remove_second_factor: bool = False):
         user.save(update_fields=["password"])
         if remove_second_factor:
             Authenticator.objects.filter(user=user).delete()
-        return emails.staff_enrolment(user=user, token=staff_enrolment_tokens.make_token(user))
+        link = staff_enrolment_link(user)
+        emails.staff_enrolment(user=user, link=link)
+        return link
 
 
 def staff_enrolment_password_set(*, user, password: str) -> None:
