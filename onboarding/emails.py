@@ -190,6 +190,19 @@ def terms_changed(terms_version: TermsVersion) -> list[OutgoingEmail]:
     ]
 
 
+def staff_enrolment(*, user, link: str) -> OutgoingEmail:
+    """A staff member's one-time `link` to set their password and second factor, in Finnish
+    like every staff email; each link is a new email (the link tells them apart)."""
+    context = {"user": user, "link": link, "hours": settings.STAFF_ENROLMENT_HOURS}
+    return _write(
+        Kind.STAFF_ENROLMENT,
+        to=user.email,
+        language=STAFF_LANGUAGE,
+        message=_message("staff_enrolment", context),
+        step=hashlib.sha256(link.encode()).hexdigest()[:16],
+    )
+
+
 Message = Callable[[str], tuple[str, str, str]]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from onboarding.views import confirmations, notification, organisations, pages
+from onboarding.views import confirmations, notification, organisations, pages, staff
 
 app_name = "onboarding"
 urlpatterns = [
@@ -25,4 +25,10 @@ urlpatterns = [
         confirmations.confirm_contacts,
         name="confirm_contacts",
     ),
+    path(
+        "staff/enrol/<str:uidb64>/password/",
+        staff.enrolment_password,
+        name="staff_enrolment_password",
+    ),
+    path("staff/enrol/<str:uidb64>/<str:token>/", staff.enrolment, name="staff_enrolment"),
 ]

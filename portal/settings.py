@@ -136,6 +136,13 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MPASSid"
 # Staff reach the admin only after signing in with a second factor (off only in development).
 ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=not DEBUG)
+# Staff never sign in by code nor reset their password by email: a superuser sends a one-time
+# enrolment link (password, then second factor) that expires after this many hours.
+STAFF_ENROLMENT_HOURS = env.int("STAFF_ENROLMENT_HOURS", default=72)
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "onboarding.accounts.tokens.PasswordResetTokens"
+# No "unknown account" emails: a code creates the account, and a staff address gets an email
+# on how staff sign in instead (onboarding.accounts.views).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Client addresses (rate limits, acceptance evidence) come from the one proxy in front of us.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 

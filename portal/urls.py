@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from onboarding import urls_register
+from onboarding.accounts import views as account_views
 
 admin.site.site_header = _("MPASSid administration")
 admin.site.site_title = _("MPASSid administration")
@@ -16,6 +17,14 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    # Before allauth's own: staff get no sign-in code, and set up a second factor only through
+    # their enrolment link (onboarding.accounts.views).
+    path(
+        "accounts/login/code/",
+        account_views.request_login_code,
+        name="account_request_login_code",
+    ),
+    path("accounts/2fa/totp/activate/", account_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
     path("", include("onboarding.urls_register")),
     path("", include("onboarding.urls")),

@@ -122,14 +122,14 @@ def test_the_admin_password_form_is_not_a_way_in(client):
     assert client.get(reverse("admin:index")).status_code == 302
 
 
-def test_staff_without_a_second_factor_are_sent_to_set_one_up(client):
+def test_staff_without_a_second_factor_are_told_to_ask_for_an_enrolment_link(client):
     staff = verified_user("staff@oph.fi", is_staff=True, is_superuser=True)
     client.force_login(staff)
     index = client.get(reverse("admin:index"))
     assert index.status_code == 302
     login = client.get(index["Location"])
-    assert login.status_code == 302
-    assert login["Location"] == reverse("mfa_activate_totp")
+    assert login.status_code == 403
+    assert "enrolment link" in login.content.decode()
 
 
 def test_staff_sign_in_with_password_and_a_totp_code_reaches_the_admin(client):

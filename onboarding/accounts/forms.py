@@ -13,7 +13,11 @@ class EmailCodeForm(RequestLoginCodeForm):
 
     allauth answers an unknown address with an "unknown account" email and a sign-up link;
     here the same code signs in a member and creates the account of a first-time visitor.
+    A staff member's address gets no code (`staff_user`: the view emails them how staff sign
+    in), and the page answers exactly as for anyone else.
     """
+
+    staff_user = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,4 +29,6 @@ class EmailCodeForm(RequestLoginCodeForm):
         if email and self._user is None:
             user = account_for_sign_in(email=email)
             self._user = user if user.is_active else None  # a closed account stays closed
+        if self._user is not None and self._user.is_staff:
+            self.staff_user, self._user = self._user, None
         return email
