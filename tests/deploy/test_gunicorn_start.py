@@ -47,8 +47,7 @@ def test_a_missing_setting_stops_gunicorn_with_the_one_line_message():
 
     assert server.returncode != 0
     assert (
-        "Configuration error: set the SECRET_KEY environment variable "
-        "(required when DEBUG is off)."
+        "Configuration error: set the SECRET_KEY environment variable (required when DEBUG is off)."
     ) in err.splitlines()
     assert "Traceback" not in err
     assert "Booting worker" not in err
