@@ -5,10 +5,14 @@ import pgtrigger.migrations
 from django.db import migrations
 
 
+# Temporary: the lead replaces it with the trigger of the evidence work, which allows deleting
+# rejected and withdrawn notifications only.
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0012_email_kinds_account_and_evidence'),
+        ('onboarding', '0013_person_erasures'),
     ]
 
     operations = [
