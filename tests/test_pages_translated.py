@@ -125,6 +125,8 @@ ADMIN = [
     "/admin/onboarding/termsversion/",
     "/admin/onboarding/acceptancecampaign/",
     "/admin/onboarding/outgoingemail/",
+    "/admin/onboarding/contactperson/person-data/",
+    "/admin/onboarding/personerasure/",
     "/admin/mfa/authenticator/",
     "/accounts/2fa/",
 ]
