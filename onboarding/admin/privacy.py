@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from onboarding.models import PersonErasure
 from onboarding.services.privacy import (
     EVIDENCE_KEPT,
+    NOTHING_TO_ERASE,
     person_data_export,
     person_erase,
     person_erasure_plan,
@@ -80,6 +81,7 @@ class PersonDataAdminMixin:
                 "form": form,
                 "may_erase": self.has_delete_permission(request),
                 "evidence_kept": EVIDENCE_KEPT,
+                "nothing_to_erase": NOTHING_TO_ERASE,
                 **context,
             },
         )

@@ -43,6 +43,7 @@ from onboarding.models import (
 
 ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): nothing is delivered
 ERASED_NAME = _("Erased person")
+NOTHING_TO_ERASE = _("Nothing under this address can be erased.")
 NOT_SENT = "Not sent: the recipient's data was erased."
 # Emails whose text carries a sign-in code or a link into an account: never exported.
 SECRET_KINDS = {
@@ -358,6 +359,8 @@ def person_erase(*, email: str, by: User) -> ErasureResult:
     Recorded as a `PersonErasure` (who, when, how many rows) that holds none of the erased
     data."""
     plan = person_erasure_plan(email=email)
+    if plan.is_empty:
+        raise ValidationError(NOTHING_TO_ERASE)
     email = plan.email
     pseudonym = f"erased-{secrets.token_hex(8)}@{ERASED_DOMAIN}"
     with translation.override(settings.LANGUAGE_CODE):

@@ -83,6 +83,13 @@ def test_confirming_erases_and_records_who_did_it(admin_client, admin_user, lemp
     assert erasure.pseudonym in listing
 
 
+def test_an_address_the_portal_does_not_know_has_nothing_to_erase(admin_client, lempaala):
+    page = admin_client.post(PAGE, {"email": "nobody@example.fi", "review": "1"})
+
+    assert "Nothing under this address can be erased." in page.content.decode()
+    assert "Yes, erase the data" not in page.content.decode()
+
+
 def test_the_erase_action_asks_for_a_confirmation_for_one_person(admin_client, lempaala):
     contact = lempaala.contacts.get(email=LEMPAALA_IT)
 

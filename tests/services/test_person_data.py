@@ -223,6 +223,12 @@ def test_after_the_erasure_nothing_but_evidence_is_found_under_the_address(alice
     assert len(export["notifications"]) == 1  # the notification as sent names him
 
 
+def test_an_address_with_nothing_to_erase_is_refused_and_nothing_recorded(db, charlie):
+    with pytest.raises(ValidationError, match="Nothing under this address"):
+        person_erase(email="nobody@example.fi", by=charlie)
+    assert not PersonErasure.objects.exists()
+
+
 def test_staff_accounts_are_not_erased_here(charlie, admin_user):
     with pytest.raises(ValidationError, match="OPH staff"):
         person_erasure_plan(email=charlie.email)
