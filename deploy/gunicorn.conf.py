@@ -23,3 +23,17 @@ forwarded_allow_ips = "127.0.0.1,::1"
 # Gunicorn >= 25.1 opens a control socket under $HOME by default; the service user has no home
 # and systemd reloads with SIGHUP instead. (Older gunicorn ignores this setting.)
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Read the settings once in the master, before it binds the port or starts a worker.
+
+    A missing required value makes portal/settings.py exit with its one-line "Configuration
+    error: ..." message; raised here, it stops gunicorn itself (exit status 1) instead of
+    workers that crash and respawn in a loop behind an open port. The settings run as a
+    file, not imported, so the workers still import them afresh (as after a reload).
+    """
+    import runpy
+    from pathlib import Path
+
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "portal" / "settings.py"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from celery import shared_task
+from django.conf import settings
 
 from onboarding.models import OutgoingEmail
 from onboarding.services.campaigns import reminders_send_due
@@ -14,6 +17,7 @@ from onboarding.services.outgoing_emails import (
     outgoing_emails_stranded,
 )
 from onboarding.services.registry import registry_recheck_members
+from onboarding.services.retention import registrations_delete_expired
 
 EMAIL_MAX_RETRIES = 8
 
@@ -69,3 +73,17 @@ def start_contacts_confirmation() -> int:
     request to confirm contacts starts on the first run; until its deadline, what it owes
     (requests a run cut short left out, the latest due reminder). Returns the emails written."""
     return len(contacts_confirmations_send_due())
+
+
+@shared_task
+def delete_expired_notifications() -> int:
+    """Nightly (Celery beat, 03:45 Helsinki time): rejected and withdrawn notifications older
+    than NOTIFICATION_RETENTION_DAYS, with their emails. Returns how many were deleted."""
+    return len(registrations_delete_expired())
+
+
+@shared_task
+def clear_expired_sessions() -> None:
+    """Nightly (Celery beat, 03:15 Helsinki time): the session store forgets expired sessions
+    (Django does not on its own; `manage.py clearsessions` does the same)."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

@@ -208,6 +208,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.tasks.recheck_members_in_registry",
         "schedule": crontab(day_of_week="mon", hour=5, minute=0),  # weekly, before office hours
     },
+    "clear-expired-sessions": {
+        "task": "onboarding.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=15),  # nightly
+    },
+    "delete-expired-notifications": {
+        "task": "onboarding.tasks.delete_expired_notifications",
+        "schedule": crontab(hour=3, minute=45),  # nightly; see NOTIFICATION_RETENTION_DAYS
+    },
 }
 
 # The domain.
@@ -221,6 +229,19 @@ INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=180)
 CONTACTS_CONFIRMATION_MONTH = env.int("CONTACTS_CONFIRMATION_MONTH", default=9)
 if not 1 <= CONTACTS_CONFIRMATION_MONTH <= 12:
     sys.exit("Configuration error: CONTACTS_CONFIRMATION_MONTH must be a month, 1 to 12.")
+# Days a rejected or withdrawn notification is kept after its decision or withdrawal.
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=365)
+# The privacy notice (/privacy/) and the accessibility statement (/accessibility/).
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default=CUSTOMER_SERVICE_EMAIL)
+DATA_PROTECTION_OFFICER_EMAIL = env.str(
+    "DATA_PROTECTION_OFFICER_EMAIL", default="tietosuoja@oph.fi"
+)
+ACCESSIBILITY_FEEDBACK_EMAIL = env.str(
+    "ACCESSIBILITY_FEEDBACK_EMAIL", default=CUSTOMER_SERVICE_EMAIL
+)
+ACCESSIBILITY_ASSESSED_ON = date.fromisoformat(
+    env.str("ACCESSIBILITY_ASSESSED_ON", default="2026-11-27")
+)
 
 # OPH's organisation service (Organisaatiopalvelu), asked about organisations by OID
 # (`onboarding.organisation_registry`). Empty: lookups are off (development, most tests).

@@ -65,7 +65,12 @@ def untranslated(client: Client, path: str, language: str, data: set[str]) -> se
     english = texts(client, f"/en{path}")
     other = texts(client, f"{'' if language == 'fi' else '/' + language}{path}")
     data = data | SAME_IN_EVERY_LANGUAGE | SAME_AS_ENGLISH[language]
-    data |= {settings.CUSTOMER_SERVICE_EMAIL}
+    data |= {
+        settings.CUSTOMER_SERVICE_EMAIL,
+        settings.PRIVACY_CONTACT_EMAIL,
+        settings.DATA_PROTECTION_OFFICER_EMAIL,
+        settings.ACCESSIBILITY_FEEDBACK_EMAIL,
+    }
     return {text for text in english & other if WORD.search(_without(text, data))}
 
 
@@ -91,7 +96,15 @@ def member_client(client, terms, lempaala, alice) -> tuple[Client, set[str]]:
     return client, data | {line for line in terms.text.splitlines() if line.strip()}
 
 
-PUBLIC = ["/", "/terms/", "/accounts/login/", "/accounts/login/code/", "/no-such-page/"]
+PUBLIC = [
+    "/",
+    "/terms/",
+    "/privacy/",
+    "/accessibility/",
+    "/accounts/login/",
+    "/accounts/login/code/",
+    "/no-such-page/",
+]
 MEMBER = ["/organisations/", "/notify/", f"/notify/{OID}/"]
 
 
@@ -112,6 +125,8 @@ ADMIN = [
     "/admin/onboarding/termsversion/",
     "/admin/onboarding/acceptancecampaign/",
     "/admin/onboarding/outgoingemail/",
+    "/admin/onboarding/contactperson/person-data/",
+    "/admin/onboarding/personerasure/",
     "/admin/mfa/authenticator/",
     "/accounts/2fa/",
 ]

@@ -12,3 +12,11 @@ def test_reminders_go_out_every_morning_at_eight_helsinki_time():
     assert app.conf.timezone == "Europe/Helsinki"
     app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     assert "onboarding.tasks.send_due_reminders" in app.tasks
+
+
+def test_expired_sessions_and_notifications_are_cleared_every_night():
+    app.loader.import_default_modules()
+    for name in ("clear-expired-sessions", "delete-expired-notifications"):
+        entry = settings.CELERY_BEAT_SCHEDULE[name]
+        assert entry["task"] in app.tasks
+        assert entry["schedule"].hour == {3}

@@ -23,6 +23,7 @@ from onboarding.admin.exports import (
     TermsAcceptanceResource,
 )
 from onboarding.admin.legacy_import import LegacyImportAdminMixin
+from onboarding.admin.privacy import PersonDataAdminMixin
 from onboarding.models import (
     ContactPerson,
     LegacyContract,
@@ -239,8 +240,10 @@ class ContactBouncedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(ExportAdminMixin, HistoryAdmin):
+class ContactPersonAdmin(PersonDataAdminMixin, ExportAdminMixin, HistoryAdmin):
     export_resource = ContactPersonResource
+    change_list_template = "admin/onboarding/contactperson/change_list.html"
+    actions = ["export_person_data", "erase_person_data"]
     export_select_related = ("organisation",)
     list_display = [
         "name",

@@ -6,6 +6,7 @@ from onboarding.models.confirmations import (
 )
 from onboarding.models.emails import OutgoingEmail
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
+from onboarding.models.privacy import PersonErasure
 from onboarding.models.registrations import PendingRegistration, Registration
 from onboarding.models.registry import RegistryCheck, RegistryEntry
 from onboarding.models.terms import ImmutableRecordError, TermsAcceptance, TermsVersion
@@ -24,6 +25,7 @@ __all__ = [
     "Organisation",
     "OutgoingEmail",
     "PendingRegistration",
+    "PersonErasure",
     "Registration",
     "RegistryCheck",
     "RegistryEntry",

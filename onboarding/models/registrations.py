@@ -154,7 +154,15 @@ class Registration(models.Model):
                     "corrects",
                 ],
             ),
-            pgtrigger.Protect(name="registrations_are_kept", operation=pgtrigger.Delete),
+            # Rejected and withdrawn ones are deleted after NOTIFICATION_RETENTION_DAYS
+            # (services.retention); every other notification is kept.
+            pgtrigger.Protect(
+                name="registrations_are_kept",
+                operation=pgtrigger.Delete,
+                condition=~pgtrigger.Q(
+                    old__status__in=[RegistrationStatus.REJECTED, RegistrationStatus.WITHDRAWN]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 
 from onboarding import selectors
 from onboarding.models import TermsVersion
@@ -25,6 +26,41 @@ def terms(request):
         request,
         "onboarding/terms.html",
         {"current": overview.current, "upcoming": overview.upcoming, "earlier": overview.earlier},
+    )
+
+
+def privacy(request):
+    """The privacy notice (tietosuojaseloste); public, like every statement."""
+    return render(
+        request,
+        "onboarding/privacy.html",
+        {
+            "privacy_contact_email": settings.PRIVACY_CONTACT_EMAIL,
+            "data_protection_officer_email": settings.DATA_PROTECTION_OFFICER_EMAIL,
+            "retention_days": settings.NOTIFICATION_RETENTION_DAYS,
+            "ombudsman_url": OMBUDSMAN_URLS.get(get_language(), OMBUDSMAN_URLS["fi"]),
+        },
+    )
+
+
+# The Data Protection Ombudsman's site in the reader's language.
+OMBUDSMAN_URLS = {
+    "fi": "https://tietosuoja.fi/",
+    "sv": "https://tietosuoja.fi/sv/",
+    "en": "https://tietosuoja.fi/en/",
+}
+
+
+def accessibility(request):
+    """The accessibility statement (saavutettavuusseloste), with its feedback address and the
+    date of the last assessment."""
+    return render(
+        request,
+        "onboarding/accessibility.html",
+        {
+            "feedback_email": settings.ACCESSIBILITY_FEEDBACK_EMAIL,
+            "assessed_on": settings.ACCESSIBILITY_ASSESSED_ON,
+        },
     )
 
 

@@ -34,7 +34,14 @@ def signed_in(sign_in, terms, lempaala, alice):
 
 @pytest.mark.parametrize("language", ["", "/sv", "/en"])
 def test_the_public_pages_pass_the_automatic_wcag_checks(live_server, page: Page, language, terms):
-    for path in ("/", "/terms/", "/accounts/login/", "/accounts/login/code/"):
+    for path in (
+        "/",
+        "/terms/",
+        "/privacy/",
+        "/accessibility/",
+        "/accounts/login/",
+        "/accounts/login/code/",
+    ):
         page.goto(f"{live_server.url}{language}{path}")
         assert_accessible(page, f"{language}{path}")
 

@@ -56,6 +56,8 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, page: Page, member, la
     for what, path in {
         "start page": "/",
         "terms": "/terms/",
+        "privacy notice": "/privacy/",
+        "accessibility statement": "/accessibility/",
         "my organisations": "/organisations/",
         "organisation": f"/organisations/{member.pk}/",
         "notification form": f"/notify/{OID}/",
