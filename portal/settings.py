@@ -264,7 +264,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
-# Browser features the portal never uses, off for it and anything it might embed.
+# Browser features the portal never uses, off for it and anything it might embed. WebAuthn too
+# (publickey-credentials-*): MFA_SUPPORTED_TYPES has no "webauthn". Only names Chromium knows:
+# it logs an error for any other (tests/e2e/test_csp.py).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in [

@@ -41,9 +41,11 @@ def violations(page: Page) -> list[str]:
     )
     page.on(
         "console",
-        lambda message: found.append(f"console: {message.text}")
-        if POLICY_COMPLAINT.search(message.text)
-        else None,
+        lambda message: (
+            found.append(f"console: {message.text}")
+            if POLICY_COMPLAINT.search(message.text)
+            else None
+        ),
     )
     return found
 
