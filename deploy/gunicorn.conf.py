@@ -8,6 +8,8 @@ import os
 
 wsgi_app = "portal.wsgi:application"
 bind = "127.0.0.1:8000"
+# gunicorn 23 always answers with "Server: gunicorn" and has no setting to leave it out; only
+# nginx hears it, and drops it (proxy_hide_header Server in nginx.conf.example).
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 timeout = 30
 

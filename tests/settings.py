@@ -20,7 +20,11 @@ from portal.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+# Plain http, as in development: no Secure cookies, so no __Host- names either (tests of the
+# production names and attributes set them with override_settings).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = False
+SESSION_COOKIE_NAME, CSRF_COOKIE_NAME = "sessionid", "csrftoken"
+LANGUAGE_COOKIE_NAME = "django_language"
 # Serve static files from the app directories, as `runserver` does: no collectstatic in tests.
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
 # The live server's thread must not keep connections open past a test (database teardown).
