@@ -12,7 +12,11 @@ from onboarding.services.registrations import (
     registration_submit,
     registration_withdraw,
 )
-from onboarding.services.terms import terms_announced_when_published, terms_publish
+from onboarding.services.terms import (
+    TermsTextChanged,
+    terms_announced_when_published,
+    terms_publish,
+)
 
 __all__ = [
     "AcceptanceEvidence",
@@ -20,6 +24,7 @@ __all__ = [
     "RegistrationAlreadyDecided",
     "RequestMeta",
     "TermsChanged",
+    "TermsTextChanged",
     "acceptance_record",
     "registration_approve",
     "registration_reject",

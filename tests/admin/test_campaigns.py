@@ -187,8 +187,8 @@ def test_the_report_costs_the_same_queries_for_many_targets(
 def test_publishing_a_version_that_needs_re_acceptance_offers_a_campaign(admin_client):
     draft = TermsVersionFactory(requires_reacceptance=True)
     response = admin_client.post(
-        reverse("admin:onboarding_termsversion_changelist"),
-        {"action": "publish", "_selected_action": [draft.pk]},
+        reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
+        {"content_sha256": draft.compute_content_sha256()},
         follow=True,
     )
     page = response.content.decode()
@@ -204,8 +204,8 @@ def test_publishing_a_minor_version_tells_members_what_changed(admin_client):
     )
     draft = TermsVersionFactory(change_summary_sv="Ny kontaktadress.")
     admin_client.post(
-        reverse("admin:onboarding_termsversion_changelist"),
-        {"action": "publish", "_selected_action": [draft.pk]},
+        reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
+        {"content_sha256": draft.compute_content_sha256()},
     )
     told = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.TERMS_CHANGED)
     assert (told.to, told.language) == ("hallinto@jasen.fi", "sv")
