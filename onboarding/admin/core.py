@@ -424,6 +424,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
                 published = services.terms_publish(
                     terms_version=terms_version,
                     expected_sha256=request.POST.get("content_sha256", ""),
+                    expected_announcement_sha256=request.POST.get("announcement_sha256", ""),
                 )
             except ValidationError as error:
                 self.message_user(request, _why_not_published(error), messages.ERROR)
@@ -443,6 +444,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
             "title": _("Publish version %(version)s") % {"version": terms_version.version},
             "terms_version": terms_version,
             "content_sha256": terms_version.compute_content_sha256(),
+            "announcement_sha256": services.terms_announcement_sha256(terms_version),
             "languages": [
                 (
                     label,

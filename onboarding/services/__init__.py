@@ -16,6 +16,7 @@ from onboarding.services.registrations import (
 from onboarding.services.terms import (
     TermsTextChanged,
     terms_announced_when_published,
+    terms_announcement_sha256,
     terms_publish,
 )
 
@@ -34,5 +35,6 @@ __all__ = [
     "registration_submit",
     "registration_withdraw",
     "terms_announced_when_published",
+    "terms_announcement_sha256",
     "terms_publish",
 ]

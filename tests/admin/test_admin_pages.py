@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onboarding import services
 from onboarding.models import AcceptanceCampaign, TermsAcceptance, TermsVersion
 from onboarding.services.campaigns import campaign_create, campaign_launch
 from tests.factories import (
@@ -156,7 +157,10 @@ def test_a_draft_can_be_edited_and_published_from_the_admin(admin_client):
     )
     response = admin_client.post(
         response.redirect_chain[-1][0],
-        {"content_sha256": response.context["content_sha256"]},
+        {
+            "content_sha256": response.context["content_sha256"],
+            "announcement_sha256": response.context["announcement_sha256"],
+        },
         follow=True,
     )
     assert f"Version {draft.version} was published." in response.content.decode()
@@ -168,7 +172,10 @@ def test_an_incomplete_draft_is_not_published_and_staff_are_told_why(admin_clien
     draft = TermsVersionFactory(text_sv="")
     response = admin_client.post(
         reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
-        {"content_sha256": draft.compute_content_sha256()},
+        {
+            "content_sha256": draft.compute_content_sha256(),
+            "announcement_sha256": services.terms_announcement_sha256(draft),
+        },
     )
     assert draft.version in response.content.decode()
     assert not TermsVersion.objects.get(pk=draft.pk).is_published

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onboarding import services
 from onboarding.models import AcceptanceCampaign, OutgoingEmail
 from onboarding.services.campaigns import campaign_create, campaign_launch
 from tests.factories import (
@@ -188,7 +189,10 @@ def test_publishing_a_version_that_needs_re_acceptance_offers_a_campaign(admin_c
     draft = TermsVersionFactory(requires_reacceptance=True)
     response = admin_client.post(
         reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
-        {"content_sha256": draft.compute_content_sha256()},
+        {
+            "content_sha256": draft.compute_content_sha256(),
+            "announcement_sha256": services.terms_announcement_sha256(draft),
+        },
         follow=True,
     )
     page = response.content.decode()
@@ -205,7 +209,10 @@ def test_publishing_a_minor_version_tells_members_what_changed(admin_client):
     draft = TermsVersionFactory(change_summary_sv="Ny kontaktadress.")
     admin_client.post(
         reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
-        {"content_sha256": draft.compute_content_sha256()},
+        {
+            "content_sha256": draft.compute_content_sha256(),
+            "announcement_sha256": services.terms_announcement_sha256(draft),
+        },
     )
     told = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.TERMS_CHANGED)
     assert (told.to, told.language) == ("hallinto@jasen.fi", "sv")

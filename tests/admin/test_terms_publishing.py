@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from onboarding import services
 from onboarding.models import OutgoingEmail, TermsVersion
 from tests.concurrency import at_once, until_another_waits_for_a_lock
 from tests.factories import TermsVersionFactory
@@ -49,6 +50,19 @@ def shown_sha256(page) -> str:
     return page.context["content_sha256"]
 
 
+def confirmed(page) -> dict:
+    """What the confirmation page posts back: the hashes of what it showed."""
+    return {name: page.context[name] for name in ("content_sha256", "announcement_sha256")}
+
+
+def as_shown(terms: TermsVersion) -> dict:
+    """What the confirmation page of `terms` as it is now posts back."""
+    return {
+        "content_sha256": terms.compute_content_sha256(),
+        "announcement_sha256": services.terms_announcement_sha256(terms),
+    }
+
+
 @pytest.mark.django_db
 def test_the_publish_action_opens_the_confirmation_page_of_the_draft(admin_client):
     draft = TermsVersionFactory()
@@ -83,8 +97,9 @@ def test_the_confirmation_page_shows_the_text_and_the_hash_it_posts_back(admin_c
 @pytest.mark.django_db
 def test_publishing_publishes_the_hash_that_was_shown(admin_client):
     draft = TermsVersionFactory()
-    shown = shown_sha256(admin_client.get(publish_url(draft)))
-    response = admin_client.post(publish_url(draft), {"content_sha256": shown}, follow=True)
+    page = admin_client.get(publish_url(draft))
+    shown = shown_sha256(page)
+    response = admin_client.post(publish_url(draft), confirmed(page), follow=True)
     assert f"Version {draft.version} was published." in response.content.decode()
     draft.refresh_from_db()
     assert draft.is_published
@@ -94,11 +109,12 @@ def test_publishing_publishes_the_hash_that_was_shown(admin_client):
 @pytest.mark.django_db
 def test_a_stale_hash_is_refused_and_the_current_text_is_shown_to_check_again(admin_client):
     draft = TermsVersionFactory(text_fi="Vanha teksti")
-    shown = shown_sha256(admin_client.get(publish_url(draft)))
+    page = admin_client.get(publish_url(draft))
+    shown = shown_sha256(page)
     draft.text_fi = "Toisen muuttama teksti"
     draft.save()
 
-    response = admin_client.post(publish_url(draft), {"content_sha256": shown})
+    response = admin_client.post(publish_url(draft), confirmed(page))
 
     assert response.status_code == 409
     page = response.content.decode()
@@ -112,9 +128,7 @@ def test_a_stale_hash_is_refused_and_the_current_text_is_shown_to_check_again(ad
 @pytest.mark.django_db
 def test_an_incomplete_draft_is_not_published_and_staff_are_told_which_field(admin_client):
     draft = TermsVersionFactory(text_sv="")
-    response = admin_client.post(
-        publish_url(draft), {"content_sha256": draft.compute_content_sha256()}
-    )
+    response = admin_client.post(publish_url(draft), as_shown(draft))
     assert response.status_code == 400
     assert "Text in Swedish: This field cannot be blank." in response.content.decode()
     assert not TermsVersion.objects.get(pk=draft.pk).is_published
@@ -125,7 +139,7 @@ def test_saving_the_form_of_a_version_published_meanwhile_is_refused_with_what_w
     admin_client,
 ):
     draft = TermsVersionFactory()
-    admin_client.post(publish_url(draft), {"content_sha256": draft.compute_content_sha256()})
+    admin_client.post(publish_url(draft), as_shown(draft))
 
     response = admin_client.post(change_url(draft), edit(draft, text_fi="Minun korjaukseni"))
 
@@ -139,7 +153,7 @@ def test_saving_the_form_of_a_version_published_meanwhile_is_refused_with_what_w
 @pytest.mark.django_db
 def test_deleting_a_version_published_meanwhile_is_refused_with_a_message(admin_client):
     draft = TermsVersionFactory()
-    admin_client.post(publish_url(draft), {"content_sha256": draft.compute_content_sha256()})
+    admin_client.post(publish_url(draft), as_shown(draft))
     response = admin_client.post(
         reverse("admin:onboarding_termsversion_delete", args=[draft.pk]), {"post": "yes"}
     )
@@ -155,13 +169,37 @@ def test_a_draft_is_still_saved_as_before(admin_client):
     assert TermsVersion.objects.get(pk=draft.pk).text_fi == "Korjattu"
 
 
+@pytest.mark.django_db
+def test_a_summary_of_changes_edited_after_the_page_was_opened_stops_the_publication(
+    admin_client,
+):
+    draft = TermsVersionFactory(change_summary_fi="Pieni korjaus.")
+    page = admin_client.get(publish_url(draft))
+    assert "Pieni korjaus." in page.content.decode()
+    draft.change_summary_fi = "Jotain aivan muuta, jota julkaisija ei nähnyt."
+    draft.save()
+
+    response = admin_client.post(publish_url(draft), confirmed(page))
+
+    assert response.status_code == 409
+    assert not TermsVersion.objects.get(pk=draft.pk).is_published
+    assert not OutgoingEmail.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_post_without_the_hashes_publishes_nothing(admin_client):
+    draft = TermsVersionFactory()
+    assert admin_client.post(publish_url(draft), {}).status_code == 409
+    assert not TermsVersion.objects.get(pk=draft.pk).is_published
+
+
 # Two staff members at the same moment, each in their own connection -----------------------
 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_saved_while_the_publisher_confirms_stops_the_publication(admin_client):
     draft = TermsVersionFactory(text_fi="Luettu teksti")
-    shown = shown_sha256(admin_client.get(publish_url(draft)))
+    shown = confirmed(admin_client.get(publish_url(draft)))
     edited = threading.Event()
 
     def edit_holding_the_lock():
@@ -174,7 +212,7 @@ def test_an_edit_saved_while_the_publisher_confirms_stops_the_publication(admin_
 
     def publish_after_the_edit():
         assert edited.wait(timeout=10)
-        return admin_client.post(publish_url(draft), {"content_sha256": shown})
+        return admin_client.post(publish_url(draft), shown)
 
     _, response = at_once(edit_holding_the_lock, publish_after_the_edit)
 
@@ -187,8 +225,6 @@ def test_an_edit_saved_while_the_publisher_confirms_stops_the_publication(admin_
 
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_saved_while_the_version_is_being_published_is_told_not_a_500(admin_client):
-    from onboarding import services
-
     draft = TermsVersionFactory(text_fi="Luettu teksti")
     published = threading.Event()
 

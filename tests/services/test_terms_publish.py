@@ -47,6 +47,21 @@ def test_the_text_changed_after_it_was_shown_is_not_published():
     assert not OutgoingEmail.objects.exists()  # nobody was told of a text nobody checked
 
 
+def test_a_change_of_what_members_are_told_after_it_was_shown_is_not_published():
+    draft = TermsVersionFactory(requires_reacceptance=False)
+    announcement = services.terms_announcement_sha256(draft)
+    draft.requires_reacceptance = True
+    draft.save()
+
+    with pytest.raises(services.TermsTextChanged):
+        terms_publish(
+            terms_version=draft,
+            expected_sha256=draft.compute_content_sha256(),
+            expected_announcement_sha256=announcement,
+        )
+    assert not TermsVersionFactory._meta.model.objects.get(pk=draft.pk).is_published
+
+
 def test_the_published_hash_is_the_one_that_was_shown():
     draft = TermsVersionFactory()
     shown = draft.compute_content_sha256()
