@@ -346,6 +346,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
             lambda: super(TermsVersionAdmin, self).changeform_view(
                 request, object_id, form_url, extra_context
             ),
+            allowed=self.has_change_permission(request),
         )
 
     def delete_view(self, request, object_id, extra_context=None):
@@ -355,9 +356,14 @@ class TermsVersionAdmin(admin.ModelAdmin):
             request,
             object_id,
             lambda: super(TermsVersionAdmin, self).delete_view(request, object_id, extra_context),
+            allowed=self.has_delete_permission(request),
         )
 
-    def _locked_write(self, request, object_id, write):
+    def _locked_write(self, request, object_id, write, *, allowed: bool):
+        """`write` with the version's row locked, unless the version is published by then:
+        those `allowed` to write drafts are told, and shown what they typed."""
+        if not allowed:
+            return write()  # the admin's own refusal
         try:
             with transaction.atomic():
                 obj = self.get_object(request, unquote(object_id))
@@ -405,11 +411,11 @@ class TermsVersionAdmin(admin.ModelAdmin):
     def publish_view(self, request, object_id):
         """The confirmation page: the text to publish and its SHA-256; publishing posts that
         hash back, and only that text is published."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         terms_version = self.get_object(request, unquote(object_id))
         if terms_version is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request):
-            raise PermissionDenied
         change_url = reverse("admin:onboarding_termsversion_change", args=[terms_version.pk])
         if terms_version.is_published:
             self.message_user(

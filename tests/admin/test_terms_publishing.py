@@ -193,6 +193,23 @@ def test_a_post_without_the_hashes_publishes_nothing(admin_client):
     assert not TermsVersion.objects.get(pk=draft.pk).is_published
 
 
+@pytest.mark.django_db
+def test_a_reviewer_may_not_publish_nor_change_terms(client, charlie):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth.models import Group
+
+    from onboarding.permissions import REVIEWERS
+
+    charlie.groups.add(Group.objects.get(name=REVIEWERS))
+    TOTP.activate(charlie, generate_totp_secret())
+    client.force_login(charlie)
+    draft = TermsVersionFactory()
+    assert client.get(publish_url(draft)).status_code == 403
+    assert client.post(publish_url(draft), as_shown(draft)).status_code == 403
+    assert client.post(change_url(draft), edit(draft, text_fi="Ei")).status_code == 403
+    assert not TermsVersion.objects.get(pk=draft.pk).is_published
+
+
 # Two staff members at the same moment, each in their own connection -----------------------
 
 

@@ -59,7 +59,8 @@ def test_a_change_of_what_members_are_told_after_it_was_shown_is_not_published()
             expected_sha256=draft.compute_content_sha256(),
             expected_announcement_sha256=announcement,
         )
-    assert not TermsVersionFactory._meta.model.objects.get(pk=draft.pk).is_published
+    draft.refresh_from_db()
+    assert not draft.is_published
 
 
 def test_the_published_hash_is_the_one_that_was_shown():
