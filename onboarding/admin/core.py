@@ -7,7 +7,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import InternalError, transaction
+from django.db import DatabaseError, transaction
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -371,7 +371,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
                     obj = TermsVersion.objects.select_for_update().get(pk=obj.pk)
                 if obj is None or not obj.is_published:
                     return write()
-        except (ImmutableRecordError, InternalError):
+        except (ImmutableRecordError, DatabaseError):
             # Only without the lock (a database that ignores it): the model or the trigger
             # refused the write because the version was published meanwhile.
             obj = self.get_object(request, unquote(object_id))
