@@ -267,3 +267,10 @@ def test_an_edit_saved_while_the_version_is_being_published_is_told_not_a_500(ad
     assert draft.is_published
     assert draft.text_fi == "Luettu teksti"
     assert draft.content_sha256 == draft.compute_content_sha256()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("object_id", ["abc", "0", "99999999999999999999", "1 OR 1=1"])
+def test_the_confirmation_page_of_no_such_version_is_never_a_server_error(admin_client, object_id):
+    response = admin_client.get(reverse("admin:onboarding_termsversion_publish", args=[object_id]))
+    assert response.status_code in (302, 404)
