@@ -246,6 +246,14 @@ ACCESSIBILITY_FEEDBACK_EMAIL = env.str(
 ACCESSIBILITY_ASSESSED_ON = date.fromisoformat(
     env.str("ACCESSIBILITY_ASSESSED_ON", default="2026-11-27")
 )
+# How many notifications one person may send in an hour (each one emails every reviewer).
+NOTIFICATIONS_PER_PERSON_PER_HOUR = env.int("NOTIFICATIONS_PER_PERSON_PER_HOUR", default=5)
+if NOTIFICATIONS_PER_PERSON_PER_HOUR < 1:
+    sys.exit("Configuration error: NOTIFICATIONS_PER_PERSON_PER_HOUR must be 1 or more.")
+# How many notification drafts (one per organisation) one session keeps; the oldest go first.
+NOTIFICATION_DRAFTS_PER_SESSION = env.int("NOTIFICATION_DRAFTS_PER_SESSION", default=10)
+if NOTIFICATION_DRAFTS_PER_SESSION < 1:
+    sys.exit("Configuration error: NOTIFICATION_DRAFTS_PER_SESSION must be 1 or more.")
 
 # OPH's organisation service (Organisaatiopalvelu), asked about organisations by OID
 # (`onboarding.organisation_registry`). Empty: lookups are off (development, most tests).

@@ -136,7 +136,10 @@ class TermsVersionFactory(factory.django.DjangoModelFactory):
 
 
 def published_terms(**kwargs) -> TermsVersion:
-    return services.terms_publish(terms_version=TermsVersionFactory(**kwargs))
+    draft = TermsVersionFactory(**kwargs)
+    return services.terms_publish(
+        terms_version=draft, expected_sha256=draft.compute_content_sha256()
+    )
 
 
 class TermsAcceptanceFactory(factory.django.DjangoModelFactory):

@@ -6,13 +6,19 @@ from onboarding.services.registrations import (
     RegistrationAlreadyDecided,
     RequestMeta,
     TermsChanged,
+    TooManyNotifications,
     registration_approve,
     registration_reject,
     registration_request_changes,
     registration_submit,
     registration_withdraw,
 )
-from onboarding.services.terms import terms_announced_when_published, terms_publish
+from onboarding.services.terms import (
+    TermsTextChanged,
+    terms_announced_when_published,
+    terms_announcement_sha256,
+    terms_publish,
+)
 
 __all__ = [
     "AcceptanceEvidence",
@@ -20,6 +26,8 @@ __all__ = [
     "RegistrationAlreadyDecided",
     "RequestMeta",
     "TermsChanged",
+    "TermsTextChanged",
+    "TooManyNotifications",
     "acceptance_record",
     "registration_approve",
     "registration_reject",
@@ -27,5 +35,6 @@ __all__ = [
     "registration_submit",
     "registration_withdraw",
     "terms_announced_when_published",
+    "terms_announcement_sha256",
     "terms_publish",
 ]

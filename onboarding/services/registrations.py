@@ -2,20 +2,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from onboarding import emails, selectors
 from onboarding.comparison import CONTACT_FIELDS, ContactChange, ContactState, contact_changes
-from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion
+from onboarding.models import ContactPerson, Organisation, Registration, TermsVersion, User
 from onboarding.models.registrations import ALREADY_WAITING, WAITING_CONSTRAINT
 from onboarding.notification_data import NotificationData
 from onboarding.services.acceptances import AcceptanceEvidence, acceptance_record
 
+RATE_WINDOW = timedelta(hours=1)
 TERMS_CHANGED = gettext_lazy(
     "The terms of use changed while you filled in the form. Read the current version and "
     "accept it again."
@@ -40,6 +44,31 @@ class TermsChanged(ValidationError):
 
     def __init__(self):
         super().__init__(TERMS_CHANGED, code="terms_changed")
+
+
+class TooManyNotifications(ValidationError):
+    """The person has sent as many notifications in the last hour as one may
+    (`settings.NOTIFICATIONS_PER_PERSON_PER_HOUR`); `retry_at` is when the next may be sent."""
+
+    def __init__(self, retry_at: datetime):
+        super().__init__(
+            ngettext(
+                "You have sent %(count)d notification in the last hour, the most one person may "
+                "send. Nothing was sent now and your answers are kept: send the notification "
+                "again after %(time)s, or write to customer service at %(email)s.",
+                "You have sent %(count)d notifications in the last hour, the most one person may "
+                "send. Nothing was sent now and your answers are kept: send the notification "
+                "again after %(time)s, or write to customer service at %(email)s.",
+                settings.NOTIFICATIONS_PER_PERSON_PER_HOUR,
+            )
+            % {
+                "count": settings.NOTIFICATIONS_PER_PERSON_PER_HOUR,
+                "time": date_format(timezone.localtime(retry_at), "TIME_FORMAT"),
+                "email": settings.CUSTOMER_SERVICE_EMAIL,
+            },
+            code="too_many_notifications",
+        )
+        self.retry_at = retry_at
 
 
 class NotificationAlreadyWaiting(ValidationError):
@@ -69,15 +98,22 @@ def registration_submit(
     The same submission token always gives the same registration: a double click, the back
     button or a replay creates nothing new and sends nothing again.
 
+    One person sends at most `settings.NOTIFICATIONS_PER_PERSON_PER_HOUR` notifications in an
+    hour (TooManyNotifications), counted in the database with their user row locked, so that
+    submissions at the same moment cannot all slip under the limit.
+
     An organisation has one notification waiting at a time: while one waits for review, another
     is refused (NotificationAlreadyWaiting). One sent back for changes is replaced by the
     correction that its sender or an active contact of the organisation sends.
     """
+    # The person's row, locked: their submissions are counted and inserted one at a time.
+    User.objects.select_for_update().filter(pk=user.pk).first()
     existing = Registration.objects.filter(submission_token=token).first()
     if existing is not None:
         if existing.submitted_by_id != user.pk:
             raise PermissionDenied
         return existing, False
+    _check_rate(user)
     _check_terms_current(terms_version, content_sha256)
     if (terms_version is None) != (data.acceptance is None):
         raise ValueError("A notification accepts terms exactly when it names their version.")
@@ -103,6 +139,20 @@ def registration_submit(
     if created:
         _queue_submission_emails(registration)
     return registration, created
+
+
+def _check_rate(user) -> None:
+    """TooManyNotifications when `user` has sent the most allowed in the last hour, whatever
+    became of them (a withdrawn one emailed the reviewers too)."""
+    limit = settings.NOTIFICATIONS_PER_PERSON_PER_HOUR
+    since = timezone.now() - RATE_WINDOW
+    recent = list(
+        Registration.objects.filter(submitted_by=user, submitted_at__gt=since)
+        .order_by("-submitted_at")
+        .values_list("submitted_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        raise TooManyNotifications(retry_at=recent[-1] + RATE_WINDOW)
 
 
 def _insert_once(token: uuid.UUID, values: dict) -> tuple[Registration, bool]:

@@ -105,12 +105,17 @@ def _draft(request, oid: str) -> Draft | None:
 
 
 def _keep_draft(request, oid: str, draft: Draft | None) -> None:
-    """Keep `draft` as the draft of `oid`; None forgets it."""
+    """Keep `draft` as the draft of `oid`; None forgets it.
+
+    A session keeps at most `settings.NOTIFICATION_DRAFTS_PER_SESSION` drafts, the most
+    recently kept; older ones are forgotten. The form's limits bound each draft's size (every
+    field has a maximum length, and there are at most MAX_CONTACTS contacts)."""
     drafts = request.session.setdefault("notification_drafts", {})
-    if draft is None:
-        drafts.pop(oid, None)
-    else:
+    drafts.pop(oid, None)  # kept again, it becomes the newest
+    if draft is not None:
         drafts[oid] = draft.to_session()
+    for oldest in list(drafts)[: -settings.NOTIFICATION_DRAFTS_PER_SESSION]:
+        del drafts[oldest]
     request.session.modified = True
 
 
@@ -333,6 +338,10 @@ def notify_submit(request, oid: str):
                 language=active_language(),  # of the pages, and so of the emails
             ),
         )
+    except services.TooManyNotifications as error:
+        # Nothing typed is lost, the acceptance included: the same answers can be sent later.
+        messages.error(request, " ".join(error.messages))
+        return redirect("onboarding:notify_check", oid=oid)
     except services.NotificationAlreadyWaiting:
         # Another notification of the organisation was sent meanwhile: the form shows it (or
         # says it exists); the draft is kept in case that one is withdrawn.

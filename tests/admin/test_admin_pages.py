@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onboarding import services
 from onboarding.models import AcceptanceCampaign, TermsAcceptance, TermsVersion
 from onboarding.services.campaigns import campaign_create, campaign_launch
 from tests.factories import (
@@ -138,11 +139,11 @@ def test_a_published_version_is_shown_read_only_without_delete(admin_client, ter
 def test_posting_a_change_to_a_published_version_changes_nothing(admin_client, terms):
     url = reverse("admin:onboarding_termsversion_change", args=[terms.pk])
     response = admin_client.post(url, {"version": terms.version, "text_fi": "Muutettu"})
-    assert response.status_code == 403
+    assert response.status_code == 409  # told, with what was typed
     delete = admin_client.post(
         reverse("admin:onboarding_termsversion_delete", args=[terms.pk]), {"post": "yes"}
     )
-    assert delete.status_code == 403
+    assert delete.status_code == 409
     terms.refresh_from_db()
     assert terms.text_fi != "Muutettu"
 
@@ -154,7 +155,15 @@ def test_a_draft_can_be_edited_and_published_from_the_admin(admin_client):
         {"action": "publish", "_selected_action": [draft.pk]},
         follow=True,
     )
-    assert "1 version published." in response.content.decode()
+    response = admin_client.post(
+        response.redirect_chain[-1][0],
+        {
+            "content_sha256": response.context["content_sha256"],
+            "announcement_sha256": response.context["announcement_sha256"],
+        },
+        follow=True,
+    )
+    assert f"Version {draft.version} was published." in response.content.decode()
     draft.refresh_from_db()
     assert draft.is_published and draft.content_sha256
 
@@ -162,9 +171,11 @@ def test_a_draft_can_be_edited_and_published_from_the_admin(admin_client):
 def test_an_incomplete_draft_is_not_published_and_staff_are_told_why(admin_client):
     draft = TermsVersionFactory(text_sv="")
     response = admin_client.post(
-        reverse("admin:onboarding_termsversion_changelist"),
-        {"action": "publish", "_selected_action": [draft.pk]},
-        follow=True,
+        reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
+        {
+            "content_sha256": draft.compute_content_sha256(),
+            "announcement_sha256": services.terms_announcement_sha256(draft),
+        },
     )
     assert draft.version in response.content.decode()
     assert not TermsVersion.objects.get(pk=draft.pk).is_published

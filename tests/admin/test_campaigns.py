@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onboarding import services
 from onboarding.models import AcceptanceCampaign, OutgoingEmail
 from onboarding.services.campaigns import campaign_create, campaign_launch
 from tests.factories import (
@@ -187,8 +188,11 @@ def test_the_report_costs_the_same_queries_for_many_targets(
 def test_publishing_a_version_that_needs_re_acceptance_offers_a_campaign(admin_client):
     draft = TermsVersionFactory(requires_reacceptance=True)
     response = admin_client.post(
-        reverse("admin:onboarding_termsversion_changelist"),
-        {"action": "publish", "_selected_action": [draft.pk]},
+        reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
+        {
+            "content_sha256": draft.compute_content_sha256(),
+            "announcement_sha256": services.terms_announcement_sha256(draft),
+        },
         follow=True,
     )
     page = response.content.decode()
@@ -204,8 +208,11 @@ def test_publishing_a_minor_version_tells_members_what_changed(admin_client):
     )
     draft = TermsVersionFactory(change_summary_sv="Ny kontaktadress.")
     admin_client.post(
-        reverse("admin:onboarding_termsversion_changelist"),
-        {"action": "publish", "_selected_action": [draft.pk]},
+        reverse("admin:onboarding_termsversion_publish", args=[draft.pk]),
+        {
+            "content_sha256": draft.compute_content_sha256(),
+            "announcement_sha256": services.terms_announcement_sha256(draft),
+        },
     )
     told = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.TERMS_CHANGED)
     assert (told.to, told.language) == ("hallinto@jasen.fi", "sv")

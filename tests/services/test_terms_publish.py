@@ -18,25 +18,68 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def publish(draft, **kwargs):
+    """`terms_publish` as the confirmation page calls it, with the hash of the text shown."""
+    return terms_publish(
+        terms_version=draft, expected_sha256=draft.compute_content_sha256(), **kwargs
+    )
+
+
 def test_publishing_records_the_time_and_the_hash():
     when = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
-    terms = terms_publish(terms_version=TermsVersionFactory(), now=when)
+    terms = publish(TermsVersionFactory(), now=when)
     terms.refresh_from_db()
     assert terms.published_at == when
     assert terms.content_sha256 == terms.compute_content_sha256()
 
 
+def test_the_text_changed_after_it_was_shown_is_not_published():
+    draft = TermsVersionFactory(text_fi="Luettu teksti", change_summary_fi="Pieni muutos.")
+    shown = draft.compute_content_sha256()
+    draft.text_fi = "Toisen muuttama teksti"
+    draft.save()
+
+    with pytest.raises(services.TermsTextChanged, match="check it again"):
+        terms_publish(terms_version=draft, expected_sha256=shown)
+
+    draft.refresh_from_db()
+    assert not draft.is_published
+    assert not OutgoingEmail.objects.exists()  # nobody was told of a text nobody checked
+
+
+def test_a_change_of_what_members_are_told_after_it_was_shown_is_not_published():
+    draft = TermsVersionFactory(requires_reacceptance=False)
+    announcement = services.terms_announcement_sha256(draft)
+    draft.requires_reacceptance = True
+    draft.save()
+
+    with pytest.raises(services.TermsTextChanged):
+        terms_publish(
+            terms_version=draft,
+            expected_sha256=draft.compute_content_sha256(),
+            expected_announcement_sha256=announcement,
+        )
+    draft.refresh_from_db()
+    assert not draft.is_published
+
+
+def test_the_published_hash_is_the_one_that_was_shown():
+    draft = TermsVersionFactory()
+    shown = draft.compute_content_sha256()
+    assert terms_publish(terms_version=draft, expected_sha256=shown).content_sha256 == shown
+
+
 def test_a_version_without_swedish_text_cannot_be_published():
     draft = TermsVersionFactory(text_sv="")
     with pytest.raises(ValidationError) as error:
-        terms_publish(terms_version=draft)
+        publish(draft)
     assert "text_sv" in error.value.message_dict
     draft.refresh_from_db()
     assert not draft.is_published
 
 
 def test_english_is_optional():
-    terms = terms_publish(terms_version=TermsVersionFactory(title_en="", text_en=""))
+    terms = publish(TermsVersionFactory(title_en="", text_en=""))
     assert terms.is_published
     assert b'"en"' not in terms.canonical_content()
 
@@ -44,7 +87,7 @@ def test_english_is_optional():
 def test_a_version_is_published_only_once():
     terms = published_terms()
     with pytest.raises(ValidationError, match="already published"):
-        terms_publish(terms_version=terms)
+        publish(terms)
 
 
 # Announcing ---------------------------------------------------------------------------------
@@ -81,7 +124,7 @@ def test_publishing_tells_each_administrative_contact_of_each_member_once(
 ):
     draft = TermsVersionFactory(change_summary_sv="Ny kontaktadress.")
     with django_capture_on_commit_callbacks() as enqueued:
-        terms = terms_publish(terms_version=draft)
+        terms = publish(draft)
 
     assert announced(terms) == [
         ("Aaltola", "hallinto@aaltola.fi", "sv"),
@@ -92,12 +135,12 @@ def test_publishing_tells_each_administrative_contact_of_each_member_once(
     assert OutgoingEmail.objects.count() == 3
     assert "Ny kontaktadress." in OutgoingEmail.objects.get(to="rektor@borga.fi").body_text
     with pytest.raises(ValidationError, match="already published"):
-        terms_publish(terms_version=terms)
+        publish(terms)
     assert OutgoingEmail.objects.count() == 3
 
 
 def test_a_version_that_needs_acceptance_is_not_announced_but_left_to_a_campaign(members):
-    terms = terms_publish(terms_version=TermsVersionFactory(requires_reacceptance=True))
+    terms = publish(TermsVersionFactory(requires_reacceptance=True))
     assert terms.is_published
     assert not services.terms_announced_when_published(terms)
     assert not OutgoingEmail.objects.exists()
@@ -119,7 +162,7 @@ def test_a_failure_while_announcing_leaves_neither_the_publication_nor_any_annou
 
     monkeypatch.setattr(emails, "_write", failing_on_the_second)
     with pytest.raises(ConnectionError):
-        terms_publish(terms_version=draft)
+        publish(draft)
 
     assert len(written) == 1  # one announcement was written before the failure
     draft.refresh_from_db()
@@ -127,5 +170,5 @@ def test_a_failure_while_announcing_leaves_neither_the_publication_nor_any_annou
     assert not OutgoingEmail.objects.exists()
 
     monkeypatch.setattr(emails, "_write", real)
-    terms = terms_publish(terms_version=draft)  # publishing again announces to everyone
+    terms = publish(draft)  # publishing again announces to everyone
     assert len(announced(terms)) == 3

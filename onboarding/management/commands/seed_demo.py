@@ -178,7 +178,9 @@ class Command(BaseCommand):
         )
         if not terms.is_published:
             terms = services.terms_publish(
-                terms_version=terms, now=datetime(2023, 12, 19, 9, 0, tzinfo=HELSINKI)
+                terms_version=terms,
+                expected_sha256=terms.compute_content_sha256(),
+                now=datetime(2023, 12, 19, 9, 0, tzinfo=HELSINKI),
             )
         return terms
 
