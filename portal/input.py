@@ -75,8 +75,6 @@ class UnusableInputMiddleware:
         except SuspiciousOperation:
             raise  # too large, too many fields: Django's own 400
         file_names = (upload.name or "" for upload in files.values())
-        if has_control_characters(_pairs(form), FORM_CONTROL) or has_control_characters(
-            file_names
-        ):
+        if has_control_characters(_pairs(form), FORM_CONTROL) or has_control_characters(file_names):
             return BAD_CHARACTERS
         return ""
