@@ -28,7 +28,9 @@ What is refused, and how early (tests/importing/test_import_limits.py):
   on its row and column, as PostgreSQL cannot store NUL.
 - A file larger than settings.IMPORT_MAX_FILE_SIZE, before it is opened; an XLSX whose parts
   would unpack to more than XLSX_MAX_EXPANSION times that, before anything is unpacked (the
-  sizes a zip declares are the most it gives: a part longer than declared fails its check).
+  sizes a zip declares are the most it gives: a part longer than declared fails its check),
+  or whose XML holds more elements than the row and column limits allow (streamed, kept
+  nowhere) before openpyxl builds anything from it.
 - More than settings.IMPORT_MAX_ROWS rows, empty ones counted: by an XLSX sheet's declared
   dimension before reading, and in any case as soon as reading passes the limit.
 - After settings.IMPORT_MAX_ERRORS errors, checking stops and says so.
@@ -42,12 +44,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import xml.sax.handler
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import defusedxml.sax
 from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -280,8 +284,19 @@ def _at_most_rows(records: Generator[Record, None, None], limit: int):
         records.close()
 
 
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether `error` or what it was raised from is a `kind` (openpyxl wraps what it meets)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kind):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _unreadable_workbook(error: Exception) -> UnreadableFile:
-    if isinstance(error, DefusedXmlException):
+    if _caused_by(error, DefusedXmlException):
         message = _(
             "The workbook contains XML entity declarations, which are refused for safety: "
             "open it in Excel and save it again as .xlsx."
@@ -291,18 +306,62 @@ def _unreadable_workbook(error: Exception) -> UnreadableFile:
     return UnreadableFile(message)
 
 
-def _check_unpacked_size(data: bytes) -> None:
-    """Refuse a zip bomb before unpacking it: the sizes the zip declares are the most it gives."""
+def _check_workbook_size(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl unpacks it.
+
+    The sizes a zip declares are the most it gives. Within them, openpyxl may still build a
+    tree of a whole part (a sheet without a declared dimension is parsed to its end to look for
+    one), so every XML part is first streamed through a parser that keeps nothing and stops
+    past as many elements as the row and column limits allow.
+    """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        unpacked = sum(member.file_size for member in archive.infolist())
-    if unpacked > settings.IMPORT_MAX_FILE_SIZE * XLSX_MAX_EXPANSION:
-        raise UnreadableFile(
-            _(
-                "The workbook would unpack to more than %(size)s: it is not a list of legacy "
-                "members. Save only the sheet of members in a new workbook."
+        members = archive.infolist()
+        if sum(member.file_size for member in members) > _max_unpacked_size():
+            raise UnreadableFile(
+                _(
+                    "The workbook would unpack to more than %(size)s: it is not a list of "
+                    "legacy members. Save only the sheet of members in a new workbook."
+                )
+                % {"size": filesizeformat(_max_unpacked_size())}
             )
-            % {"size": filesizeformat(settings.IMPORT_MAX_FILE_SIZE * XLSX_MAX_EXPANSION)}
-        )
+        counter = _ElementCounter(settings.IMPORT_MAX_ROWS * XLSX_MAX_COLUMNS * 3)
+        for member in members:
+            with archive.open(member) as part:
+                if not part.peek(64)[:64].lstrip().startswith(_XML_STARTS):
+                    continue  # a picture, say: openpyxl does not parse it as XML
+                try:
+                    defusedxml.sax.parse(part, counter)
+                except _TooManyElements:
+                    raise UnreadableFile(
+                        _(
+                            "The workbook holds more cells than %(rows)s rows can: save only "
+                            "the sheet of members in a new workbook, without empty rows and "
+                            "columns."
+                        )
+                        % {"rows": settings.IMPORT_MAX_ROWS}
+                    ) from None
+
+
+def _max_unpacked_size() -> int:
+    return settings.IMPORT_MAX_FILE_SIZE * XLSX_MAX_EXPANSION
+
+
+_XML_STARTS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # UTF-8 or UTF-16 XML
+
+
+class _TooManyElements(Exception):
+    pass
+
+
+class _ElementCounter(xml.sax.handler.ContentHandler):
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.left = limit
+
+    def startElement(self, name, attrs):  # noqa: N802 - the SAX interface
+        self.left -= 1
+        if self.left < 0:
+            raise _TooManyElements
 
 
 def _xlsx_records(data: bytes) -> tuple[Generator[Record, None, None], int | None]:
@@ -311,7 +370,7 @@ def _xlsx_records(data: bytes) -> tuple[Generator[Record, None, None], int | Non
     # Any exception out of the parser means the file is not a workbook we can read: broken
     # XML or zip, entities refused by defusedxml, parts missing or of the wrong kind.
     try:
-        _check_unpacked_size(data)
+        _check_workbook_size(data)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except UnreadableFile:
         raise
