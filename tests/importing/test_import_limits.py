@@ -7,7 +7,6 @@ Every bad file is made here from a good one, in memory: no fixture files.
 from __future__ import annotations
 
 import io
-import zipfile
 
 import openpyxl.xml
 import pytest
@@ -69,9 +68,7 @@ def empty_rows(count: int) -> bytes:
 
 
 def header_row() -> bytes:
-    cells = b"".join(
-        text_cell(f"{chr(ord('A') + n)}1", name) for n, name in enumerate(HEADER)
-    )
+    cells = b"".join(text_cell(f"{chr(ord('A') + n)}1", name) for n, name in enumerate(HEADER))
     return b'<row r="1">' + cells + b"</row>"
 
 
@@ -136,9 +133,7 @@ def test_openpyxl_parses_with_defusedxml():
     assert openpyxl.xml.DEFUSEDXML
 
 
-@pytest.mark.parametrize(
-    "part", [SHEET, "xl/workbook.xml", "xl/styles.xml", "[Content_Types].xml"]
-)
+@pytest.mark.parametrize("part", [SHEET, "xl/workbook.xml", "xl/styles.xml", "[Content_Types].xml"])
 def test_broken_xml_in_any_part_is_not_a_workbook(part):
     assert only_error(xlsx_with_part(good_xlsx(), part, b"<worksheet><sheetData><row>")) == (
         NOT_A_WORKBOOK
