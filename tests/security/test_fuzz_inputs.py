@@ -28,7 +28,7 @@ from onboarding.models import (
     Registration,
     TermsAcceptance,
 )
-from tests.factories import LEMPAALA, notification
+from tests.factories import notification
 from tests.notification_form import CHECK, FORM, SUBMIT, valid_post
 
 pytestmark = pytest.mark.django_db
