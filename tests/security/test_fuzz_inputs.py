@@ -10,7 +10,9 @@ FUZZ_PROFILE=fuzz-thorough tries many more, at random:
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
@@ -20,6 +22,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from onboarding.legacy_import import parse_legacy_members
 from onboarding.models import (
     ContactPerson,
     ContactsConfirmationTarget,
@@ -29,6 +32,7 @@ from onboarding.models import (
     TermsAcceptance,
 )
 from tests.factories import notification
+from tests.importing import HEADER, SHEET, csv_bytes, lempaala_rows, xlsx_bytes, xlsx_with_part
 from tests.notification_form import CHECK, FORM, SUBMIT, valid_post
 
 pytestmark = pytest.mark.django_db
@@ -305,3 +309,37 @@ def test_any_text_in_an_address(signed_in, terms, segment):
         f"/{quoted}",
     ):
         get(signed_in, path)
+
+
+# Import files: whatever the bytes, the import reads the file or says why not; it never raises
+
+
+@FUZZ
+@given(data=st.one_of(st.binary(max_size=2_000), st.text(max_size=2_000).map(str.encode)))
+def test_any_bytes_as_an_import_file(data):
+    parsed = parse_legacy_members(data)
+    assert parsed.rows or parsed.errors
+
+
+@FUZZ
+@given(header=st.lists(st.sampled_from(HEADER), max_size=15), cells=st.lists(TEXT, max_size=15))
+def test_any_cells_in_an_import_file(header, cells):
+    parsed = parse_legacy_members(csv_bytes([cells], header=header))
+    assert parsed.rows or parsed.errors
+
+
+@FUZZ
+@given(
+    part=st.sampled_from([SHEET, "xl/workbook.xml", "xl/styles.xml", "[Content_Types].xml"]),
+    at=st.integers(0, 10_000),
+    length=st.integers(0, 50),
+    inserted=st.binary(max_size=50),
+)
+def test_a_workbook_with_any_part_damaged(part, at, length, inserted):
+    good = xlsx_bytes(lempaala_rows())
+    xml = zipfile.ZipFile(io.BytesIO(good)).read(part)
+    at = at % (len(xml) + 1)
+    parsed = parse_legacy_members(
+        xlsx_with_part(good, part, xml[:at] + inserted + xml[at + length :])
+    )
+    assert parsed.rows or parsed.errors
