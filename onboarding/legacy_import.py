@@ -273,7 +273,9 @@ def _too_many_rows() -> UnreadableFile:
     )
 
 
-def _at_most_rows(records: Generator[Record, None, None], limit: int):
+def _at_most_rows(
+    records: Generator[Record, None, None], limit: int
+) -> Generator[Record, None, None]:
     """The records, stopping with an error as soon as a row number passes `limit`."""
     try:
         for record in records:

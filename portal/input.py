@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
@@ -30,7 +30,7 @@ HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 UTF_8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})  # ASCII is a subset
 
 
-def has_control_characters(values: Iterable[str], pattern: re.Pattern[str] = CONTROL) -> bool:
+def _has_control(values: Iterable[str], pattern: re.Pattern[str] = CONTROL) -> bool:
     return any(pattern.search(value) for value in values)
 
 
@@ -54,12 +54,10 @@ class UnusableInputMiddleware:
         return self.get_response(request)
 
     def _refusal(self, request: HttpRequest) -> str:
-        if CONTROL.search(request.path_info) or has_control_characters(_pairs(request.GET)):
+        if CONTROL.search(request.path_info) or _has_control(_pairs(request.GET)):
             return BAD_CHARACTERS
         headers = (value for key, value in request.META.items() if key.startswith("HTTP_"))
-        if has_control_characters(
-            (value for value in headers if isinstance(value, str)), HEADER_CONTROL
-        ):
+        if _has_control((value for value in headers if isinstance(value, str)), HEADER_CONTROL):
             return BAD_CHARACTERS
         if request.method != "POST":
             return ""
@@ -70,11 +68,10 @@ class UnusableInputMiddleware:
         try:
             form, files = request.POST, request.FILES
         except (BadRequest, MultiPartParserError, UnicodeDecodeError, LookupError):
-            # A charset other than UTF-8, or a multipart body that cannot be parsed.
+            # A charset other than UTF-8, or a multipart body that cannot be parsed. A body too
+            # large or with too many fields (SuspiciousOperation) goes on to Django's own 400.
             return UNREADABLE_FORM
-        except SuspiciousOperation:
-            raise  # too large, too many fields: Django's own 400
-        file_names = (upload.name or "" for upload in files.values())
-        if has_control_characters(_pairs(form), FORM_CONTROL) or has_control_characters(file_names):
+        file_names = (upload.name or "" for _name, uploads in files.lists() for upload in uploads)
+        if _has_control(_pairs(form), FORM_CONTROL) or _has_control(file_names):
             return BAD_CHARACTERS
         return ""
