@@ -311,6 +311,31 @@ def test_any_text_in_an_address(signed_in, terms, segment):
         get(signed_in, path)
 
 
+HEADER_TEXT = st.one_of(
+    st.text(st.characters(min_codepoint=0x00, max_codepoint=0xFF), max_size=300),  # as WSGI gives
+    st.sampled_from(["*", "fi;q=nan", "sv-FI,sv;q=0.9,en;q=0.8", '"x"', "W/", "\t", "\x00"]),
+)
+HEADERS = [
+    "accept-language",
+    "if-none-match",
+    "if-modified-since",
+    "referer",
+    "user-agent",
+    "x-forwarded-for",
+    "cookie",
+]
+
+
+@FUZZ
+@given(
+    headers=st.dictionaries(st.sampled_from(HEADERS), HEADER_TEXT, min_size=1, max_size=3),
+    path=st.sampled_from(["/", "/en/members/", "/api/members.json", "/en/accounts/login/"]),
+)
+def test_any_header(anonymous, lempaala, headers, path):
+    before = counts()
+    answered(anonymous.get(path, headers=headers), before)
+
+
 # Import files: whatever the bytes, the import reads the file or says why not; it never raises
 
 
