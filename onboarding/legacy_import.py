@@ -22,6 +22,21 @@ Accepted quirks:
   line breaks; an empty cell or no column leaves an organisation's sectors as they are.
 - Empty lines are skipped; an empty ends_on is the end of all legacy contracts
   (settings.LEGACY_CONTRACTS_END); an empty contact_language is Finnish, the model's default.
+
+What is refused, and how early (tests/importing/test_import_limits.py):
+- A cell with a control character (NUL and the like; tabs and line breaks are text): an error
+  on its row and column, as PostgreSQL cannot store NUL.
+- A file larger than settings.IMPORT_MAX_FILE_SIZE, before it is opened; an XLSX whose parts
+  would unpack to more than XLSX_MAX_EXPANSION times that, before anything is unpacked (the
+  sizes a zip declares are the most it gives: a part longer than declared fails its check),
+  or whose XML holds more elements than the row and column limits allow (streamed, kept
+  nowhere) before openpyxl builds anything from it.
+- More than settings.IMPORT_MAX_ROWS rows, empty ones counted: by an XLSX sheet's declared
+  dimension before reading, and in any case as soon as reading passes the limit.
+- After settings.IMPORT_MAX_ERRORS errors, checking stops and says so.
+- An XLSX with entities in its XML (an entity-expansion bomb, an external entity): openpyxl
+  parses with defusedxml, which refuses them; broken XML, a broken zip and anything else the
+  parser cannot read is "not a workbook", never an exception out of this module.
 """
 
 from __future__ import annotations
@@ -29,16 +44,20 @@ from __future__ import annotations
 import csv
 import io
 import re
+import xml.sax.handler
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import defusedxml.sax
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Model, TextChoices
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -90,6 +109,13 @@ FINNISH_SECTORS = {  # as OPH names them
 }
 _SECTOR_SEPARATORS = re.compile(r"[,;\n]+")
 
+# The control characters a cell cannot hold: C0 and DEL except tab, line feed, carriage return.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# How far an XLSX may unpack, relative to the largest file accepted.
+XLSX_MAX_EXPANSION = 10
+# Columns read from an XLSX sheet; the known columns are 13, the rest are notes, ignored.
+XLSX_MAX_COLUMNS = 64
+
 XLSX_MAGIC = b"PK\x03\x04"  # a zip archive
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the binary Excel 97–2003 format
 
@@ -140,6 +166,10 @@ class RowError:
         return self.message
 
 
+# The preview lists this many errors and says how many there are in all.
+ERRORS_SHOWN = 100
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedFile:
     rows: tuple[LegacyMemberRow, ...]
@@ -148,6 +178,10 @@ class ParsedFile:
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+    @property
+    def first_errors(self) -> tuple[RowError, ...]:
+        return self.errors[:ERRORS_SHOWN]
 
     @property
     def organisation_count(self) -> int:
@@ -173,6 +207,7 @@ def parse_legacy_members(data: bytes, *, progress: Progress | None = None) -> Pa
         records, estimate = _open(data)
     except UnreadableFile as error:
         return ParsedFile(rows=(), errors=(RowError(error.row, None, error.message),))
+    records = _at_most_rows(records, settings.IMPORT_MAX_ROWS)
     try:
         header_row, header = _header(records)
         columns = _columns(header, header_row)
@@ -187,6 +222,11 @@ def parse_legacy_members(data: bytes, *, progress: Progress | None = None) -> Pa
 
 
 def _open(data: bytes) -> tuple[Generator[Record, None, None], int | None]:
+    if len(data) > settings.IMPORT_MAX_FILE_SIZE:
+        raise UnreadableFile(
+            _("The file is too large: at most %(size)s.")
+            % {"size": filesizeformat(settings.IMPORT_MAX_FILE_SIZE)}
+        )
     if data.startswith(XLSX_MAGIC):
         return _xlsx_records(data)
     if data.startswith(XLS_MAGIC):
@@ -223,30 +263,146 @@ def _csv_records(data: bytes) -> tuple[Generator[Record, None, None], int | None
     return records(), text.count("\n") + 1
 
 
+def _too_many_rows() -> UnreadableFile:
+    return UnreadableFile(
+        _(
+            "The file has more than %(limit)s rows, empty rows counted: delete the empty rows "
+            "below the data, or split the file."
+        )
+        % {"limit": settings.IMPORT_MAX_ROWS}
+    )
+
+
+def _at_most_rows(
+    records: Generator[Record, None, None], limit: int
+) -> Generator[Record, None, None]:
+    """The records, stopping with an error as soon as a row number passes `limit`."""
+    try:
+        for record in records:
+            if record[0] > limit:
+                raise _too_many_rows()
+            yield record
+    finally:
+        records.close()
+
+
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether `error` or what it was raised from is a `kind` (openpyxl wraps what it meets)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kind):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _unreadable_workbook(error: Exception) -> UnreadableFile:
+    if _caused_by(error, DefusedXmlException):
+        message = _(
+            "The workbook contains XML entity declarations, which are refused for safety: "
+            "open it in Excel and save it again as .xlsx."
+        )
+    else:
+        message = _("The file could not be read as an Excel workbook (.xlsx).")
+    return UnreadableFile(message)
+
+
+def _check_workbook_size(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl unpacks it.
+
+    The sizes a zip declares are the most it gives. Within them, openpyxl may still build a
+    tree of a whole part (a sheet without a declared dimension is parsed to its end to look for
+    one), so every XML part is first streamed through a parser that keeps nothing and stops
+    past as many elements as the row and column limits allow.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if sum(member.file_size for member in members) > _max_unpacked_size():
+            raise UnreadableFile(
+                _(
+                    "The workbook would unpack to more than %(size)s: it is not a list of "
+                    "legacy members. Save only the sheet of members in a new workbook."
+                )
+                % {"size": filesizeformat(_max_unpacked_size())}
+            )
+        counter = _ElementCounter(settings.IMPORT_MAX_ROWS * XLSX_MAX_COLUMNS * 3)
+        for member in members:
+            with archive.open(member) as part:
+                if not part.peek(64)[:64].lstrip().startswith(_XML_STARTS):
+                    continue  # a picture, say: openpyxl does not parse it as XML
+                try:
+                    defusedxml.sax.parse(part, counter)
+                except _TooManyElements:
+                    raise UnreadableFile(
+                        _(
+                            "The workbook holds more cells than %(rows)s rows can: save only "
+                            "the sheet of members in a new workbook, without empty rows and "
+                            "columns."
+                        )
+                        % {"rows": settings.IMPORT_MAX_ROWS}
+                    ) from None
+
+
+def _max_unpacked_size() -> int:
+    return settings.IMPORT_MAX_FILE_SIZE * XLSX_MAX_EXPANSION
+
+
+_XML_STARTS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # UTF-8 or UTF-16 XML
+
+
+class _TooManyElements(Exception):
+    pass
+
+
+class _ElementCounter(xml.sax.handler.ContentHandler):
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.left = limit
+
+    def startElement(self, name, attrs):  # noqa: N802 - the SAX interface
+        self.left -= 1
+        if self.left < 0:
+            raise _TooManyElements
+
+
 def _xlsx_records(data: bytes) -> tuple[Generator[Record, None, None], int | None]:
     import openpyxl  # imported here: only XLSX files need it, and it takes a while to load
 
-    unreadable = _("The file could not be read as an Excel workbook (.xlsx).")
+    # Any exception out of the parser means the file is not a workbook we can read: broken
+    # XML or zip, entities refused by defusedxml, parts missing or of the wrong kind.
     try:
+        _check_workbook_size(data)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
-        raise UnreadableFile(unreadable) from error
-    if not workbook.worksheets:
+    except UnreadableFile:
+        raise
+    except Exception as error:
+        raise _unreadable_workbook(error) from error
+    try:
+        sheet = workbook.worksheets[0]
+        declared_rows = sheet.max_row  # the sheet's dimension, as written in the file
+    except Exception as error:
         workbook.close()
-        raise UnreadableFile(unreadable)
-    sheet = workbook.worksheets[0]
+        raise _unreadable_workbook(error) from error
+    if declared_rows is not None and declared_rows > settings.IMPORT_MAX_ROWS:
+        workbook.close()
+        raise _too_many_rows()
 
     def records() -> Generator[Record, None, None]:
+        # A read-only sheet yields its empty rows too, so the count is the row number; reading
+        # stops one row past the limit, whatever the dimension said.
+        rows = sheet.iter_rows(
+            max_row=settings.IMPORT_MAX_ROWS + 1, max_col=XLSX_MAX_COLUMNS, values_only=True
+        )
         try:
-            # A read-only sheet yields its empty rows too, so the count is the row number.
-            for row, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            for row, cells in enumerate(rows, start=1):
                 yield row, list(cells)
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
-            raise UnreadableFile(unreadable) from error
+        except Exception as error:
+            raise _unreadable_workbook(error) from error
         finally:
             workbook.close()
 
-    return records(), sheet.max_row
+    return records(), declared_rows
 
 
 def _is_empty(cells: list[Any]) -> bool:
@@ -289,6 +445,9 @@ def _validate(records: Iterable[Record], columns: dict[str, int]) -> ParsedFile:
     contacts: dict[tuple[str, str, str], int] = {}
 
     for row, cells in records:
+        if len(errors) >= settings.IMPORT_MAX_ERRORS:
+            errors.insert(0, _stopped(row, len(errors)))
+            break
         if _is_empty(cells):
             continue
         values: dict[str, Any] = {}
@@ -296,6 +455,9 @@ def _validate(records: Iterable[Record], columns: dict[str, int]) -> ParsedFile:
         for column in COLUMNS:
             position = columns.get(column)
             raw = cells[position] if position is not None and position < len(cells) else None
+            if isinstance(raw, str) and CONTROL_CHARACTERS.search(raw):
+                row_errors.append(RowError(row, column, _control_character_message()))
+                continue
             try:
                 values[column] = CLEANERS[column](raw)
             except ValidationError as error:
@@ -328,6 +490,24 @@ def _validate(records: Iterable[Record], columns: dict[str, int]) -> ParsedFile:
     if not rows and not errors:
         errors.append(RowError(None, None, _("The file has no rows below the header row.")))
     return ParsedFile(rows=tuple(rows), errors=tuple(errors))
+
+
+def _control_character_message() -> str:
+    return _(
+        "The value contains a control character (such as NUL) that cannot be stored: remove it."
+    )
+
+
+def _stopped(row: int, count: int) -> RowError:
+    return RowError(
+        None,
+        None,
+        _(
+            "Checking stopped at row %(row)s after %(count)s errors: correct these and upload "
+            "the file again."
+        )
+        % {"row": row, "count": count},
+    )
 
 
 def _disagreements(

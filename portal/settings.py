@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "portal.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.input.UnusableInputMiddleware",  # before anything reads the request's values
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -225,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
 # The domain.
 ALLOW_TEST_ORGANISATIONS = env.bool("ALLOW_TEST_ORGANISATIONS", default=DEBUG)
 LEGACY_CONTRACTS_END = date.fromisoformat(env.str("LEGACY_CONTRACTS_END", default="2024-08-01"))
+# Legacy member imports: the largest file (bytes), the most rows read (empty ones counted) and
+# the errors after which checking stops (onboarding/legacy_import.py).
+IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=1_000)
 PHONENUMBER_DEFAULT_REGION = "FI"
 SIMPLE_HISTORY_REVERT_DISABLED = True
 # How long a campaign invitation's personal link stays valid.

@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
-# 400, 403 and 404 are Django's own views with templates/<code>.html; the 500 page needs no
-# database and no context processor.
+# 403 and 404 are Django's own views with templates/<code>.html; the 400 and 500 pages need
+# no database, no request data and no context processor.
 handler500 = "onboarding.views.error_pages.server_error"
+handler400 = "onboarding.views.error_pages.bad_request"

@@ -18,3 +18,4 @@ urlpatterns = [
     *portal_urls.urlpatterns,
 ]
 handler500 = portal_urls.handler500
+handler400 = portal_urls.handler400

@@ -13,11 +13,13 @@ import secrets
 from pathlib import PurePath
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -34,19 +36,23 @@ from onboarding.legacy_import import (
 from onboarding.services.import_uploads import import_upload_save, import_upload_take
 from onboarding.services.legacy_members import ImportResult, legacy_members_import
 
-MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 SESSION_KEY = "onboarding_legacy_import"
 
 
+def _max_size() -> str:
+    return filesizeformat(settings.IMPORT_MAX_FILE_SIZE)
+
+
 class LegacyImportForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        help_text=gettext_lazy(
+    file = forms.FileField(label=gettext_lazy("File"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
             "CSV (UTF-8, separated by commas or semicolons) or an Excel workbook (.xlsx), "
-            "at most 10 MB."
-        ),
-    )
+            "at most %(size)s."
+        ) % {"size": _max_size()}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -54,9 +60,10 @@ class LegacyImportForm(forms.Form):
             raise forms.ValidationError(
                 _("Upload a CSV file (.csv) or an Excel workbook (.xlsx)."), code="suffix"
             )
-        if upload.size > MAX_UPLOAD_SIZE:
+        if upload.size > settings.IMPORT_MAX_FILE_SIZE:  # before a byte of it is read
             raise forms.ValidationError(
-                _("The file is too large: at most 10 MB."), code="too_large"
+                _("The file is too large: at most %(size)s.") % {"size": _max_size()},
+                code="too_large",
             )
         return upload
 
@@ -171,7 +178,8 @@ class LegacyImportAdminMixin:
             **self._import_context(request, _("Import legacy members: check")),
             "file_name": name,
             "parsed": parsed,
-            "errors": parsed.errors,
+            "errors": parsed.first_errors,
+            "error_count": len(parsed.errors),
             "result": result,
             "counts": result.by_kind() if result else [],
             "token": token,

@@ -124,3 +124,39 @@ def many_rows(organisations: int, *, contacts: int = 2, start: int = 0) -> list[
                 )
             )
     return rows
+
+
+SHEET = "xl/worksheets/sheet1.xml"  # the first sheet of a workbook made by xlsx_bytes
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def xlsx_with_part(data: bytes, name: str, content: bytes) -> bytes:
+    """The workbook `data` with its part `name` replaced by `content` (compressed)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            archive.writestr(
+                info.filename, content if info.filename == name else source.read(info.filename)
+            )
+    return buffer.getvalue()
+
+
+def sheet_xml(body: bytes, *, dimension: str | None = None, prolog: bytes = b"") -> bytes:
+    """A worksheet part whose sheetData is `body`, with a declared dimension if given."""
+    declared = f'<dimension ref="{dimension}"/>'.encode() if dimension else b""
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        + prolog
+        + f'<worksheet xmlns="{SPREADSHEET_NS}">'.encode()
+        + declared
+        + b"<sheetData>"
+        + body
+        + b"</sheetData></worksheet>"
+    )
+
+
+def text_cell(reference: str, text: str) -> bytes:
+    return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()

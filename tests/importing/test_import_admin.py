@@ -127,7 +127,7 @@ def test_missing_columns_are_shown(admin_client):
     ("name", "size", "message"),
     [
         ("members.txt", 10, "Upload a CSV file (.csv) or an Excel workbook (.xlsx)."),
-        ("members.csv", 10 * 1024 * 1024 + 1, "The file is too large: at most 10 MB."),
+        ("members.csv", 10 * 1024 * 1024 + 1, "The file is too large: at most 10.0\xa0MB."),
     ],
 )
 def test_only_csv_and_xlsx_files_up_to_10_mb_are_taken(admin_client, name, size, message):

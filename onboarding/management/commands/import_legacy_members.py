@@ -15,8 +15,10 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from tqdm import tqdm
@@ -67,6 +69,11 @@ class Command(BaseCommand):
         **options,
     ):
         try:
+            if file.stat().st_size > settings.IMPORT_MAX_FILE_SIZE:  # refused before reading
+                raise CommandError(
+                    _("%(file)s: the file is too large: at most %(size)s. Nothing was imported.")
+                    % {"file": file, "size": filesizeformat(settings.IMPORT_MAX_FILE_SIZE)}
+                )
             data = file.read_bytes()
         except OSError as error:
             raise CommandError(
@@ -86,6 +93,12 @@ class Command(BaseCommand):
             )
 
         parsed = parse_legacy_members(data, progress=progress)
+        if len(parsed.errors) == 1 and parsed.errors[0].row is None:
+            # The file as a whole (not a workbook, too large, too many rows): one line.
+            raise CommandError(
+                _("%(file)s: %(error)s Nothing was imported.")
+                % {"file": file, "error": parsed.errors[0]}
+            )
         if not parsed.is_valid:
             lines = [str(error) for error in parsed.errors]
             raise CommandError(
