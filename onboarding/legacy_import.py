@@ -71,6 +71,7 @@ from onboarding.models.organisations import (
     default_contract_end,
     sectors_in_order,
 )
+from onboarding.text import TYPED_TEXT_CONTROL
 
 ORGANISATION_COLUMNS = (
     "oid",
@@ -109,8 +110,6 @@ FINNISH_SECTORS = {  # as OPH names them
 }
 _SECTOR_SEPARATORS = re.compile(r"[,;\n]+")
 
-# The control characters a cell cannot hold: C0 and DEL except tab, line feed, carriage return.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # How far an XLSX may unpack, relative to the largest file accepted.
 XLSX_MAX_EXPANSION = 10
 # Columns read from an XLSX sheet; the known columns are 13, the rest are notes, ignored.
@@ -455,7 +454,7 @@ def _validate(records: Iterable[Record], columns: dict[str, int]) -> ParsedFile:
         for column in COLUMNS:
             position = columns.get(column)
             raw = cells[position] if position is not None and position < len(cells) else None
-            if isinstance(raw, str) and CONTROL_CHARACTERS.search(raw):
+            if isinstance(raw, str) and TYPED_TEXT_CONTROL.search(raw):
                 row_errors.append(RowError(row, column, _control_character_message()))
                 continue
             try:

@@ -1,9 +1,10 @@
 """Input that no page can use is refused at the edge, before it reaches a view or the database.
 
-PostgreSQL cannot store a NUL character, and no field of the portal means a control character:
-an address or a query parameter with one (C0 or DEL), a form value with one other than a tab or
-a line break, or a header with one other than a tab, answers 400 with the portal's 400 page. So
-does a form body that cannot be read (a charset other than UTF-8, a broken multipart body).
+PostgreSQL cannot store a NUL character, and no field of the portal means a control character
+(onboarding.text): an address with one (C0 or DEL), a query parameter or form value with one
+other than a tab or a line break (a tab pasted into the register's search box is text), or a
+header with one other than a tab, answers 400 with the portal's 400 page. So does a form body
+that cannot be read (a charset other than UTF-8, a broken multipart body).
 A cookie with a control character is dropped instead, as if it was not sent: a session cookie
 can only come from us, and the person would otherwise be stuck with a 400 on every page.
 
@@ -19,12 +20,9 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
+from onboarding.text import CONTROL, TYPED_TEXT_CONTROL
 from onboarding.views.error_pages import BAD_CHARACTERS, UNREADABLE_FORM, bad_request
 
-# No control character at all: addresses, query parameters, cookies.
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# A typed text may have tabs and line breaks (a textarea sends CR LF).
-FORM_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A header value may have a tab (RFC 9110, field-value).
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 UTF_8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})  # ASCII is a subset
@@ -54,7 +52,9 @@ class UnusableInputMiddleware:
         return self.get_response(request)
 
     def _refusal(self, request: HttpRequest) -> str:
-        if CONTROL.search(request.path_info) or _has_control(_pairs(request.GET)):
+        if CONTROL.search(request.path_info) or _has_control(
+            _pairs(request.GET), TYPED_TEXT_CONTROL
+        ):
             return BAD_CHARACTERS
         headers = (value for key, value in request.META.items() if key.startswith("HTTP_"))
         if _has_control((value for value in headers if isinstance(value, str)), HEADER_CONTROL):
@@ -72,6 +72,6 @@ class UnusableInputMiddleware:
             # large or with too many fields (SuspiciousOperation) goes on to Django's own 400.
             return UNREADABLE_FORM
         file_names = (upload.name or "" for _name, uploads in files.lists() for upload in uploads)
-        if _has_control(_pairs(form), FORM_CONTROL) or _has_control(file_names):
+        if _has_control(_pairs(form), TYPED_TEXT_CONTROL) or _has_control(file_names):
             return BAD_CHARACTERS
         return ""
