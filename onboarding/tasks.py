@@ -7,6 +7,7 @@ from celery import shared_task
 from onboarding.models import OutgoingEmail
 from onboarding.services.campaigns import reminders_send_due
 from onboarding.services.confirmations import contacts_confirmations_send_due
+from onboarding.services.evidence import evidence_verify
 from onboarding.services.import_uploads import import_uploads_delete_abandoned
 from onboarding.services.outgoing_emails import (
     outgoing_email_give_up,
@@ -69,3 +70,10 @@ def start_contacts_confirmation() -> int:
     request to confirm contacts starts on the first run; until its deadline, what it owes
     (requests a run cut short left out, the latest due reminder). Returns the emails written."""
     return len(contacts_confirmations_send_due())
+
+
+@shared_task
+def verify_evidence() -> bool:
+    """Daily (Celery beat, 04:15 Helsinki time): the acceptances' hash chain and the published
+    terms checked; a failed check emails staff once. Returns whether the evidence is intact."""
+    return evidence_verify(alert_staff=True).ok

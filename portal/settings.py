@@ -201,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.tasks.recheck_members_in_registry",
         "schedule": crontab(day_of_week="mon", hour=5, minute=0),  # weekly, before office hours
     },
+    "verify-evidence": {
+        "task": "onboarding.tasks.verify_evidence",
+        "schedule": crontab(hour=4, minute=15),  # nightly: staff read an alert in the morning
+    },
 }
 
 # The domain.

@@ -5,6 +5,7 @@ from onboarding.models.confirmations import (
     ContactsConfirmationTarget,
 )
 from onboarding.models.emails import OutgoingEmail
+from onboarding.models.evidence import EvidenceCheck
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
 from onboarding.models.registrations import PendingRegistration, Registration
 from onboarding.models.registry import RegistryCheck, RegistryEntry
@@ -19,6 +20,7 @@ __all__ = [
     "ContactsConfirmationMessage",
     "ContactsConfirmationRound",
     "ContactsConfirmationTarget",
+    "EvidenceCheck",
     "ImmutableRecordError",
     "LegacyContract",
     "Organisation",
