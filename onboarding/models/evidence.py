@@ -95,6 +95,7 @@ PROBLEMS = {
         "Acceptance no. %(sequence)s (%(oid)s, terms %(version)s) no longer matches its "
         "hash: its content was changed."
     ),
+    "missing_one": _("Acceptance no. %(first)s is missing from the chain: it was deleted."),
     "missing": _(
         "Acceptances no. %(first)s to %(last)s are missing from the chain: they were deleted."
     ),

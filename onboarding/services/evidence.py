@@ -79,9 +79,8 @@ def _acceptance_problems(
     if acceptance_sha256(acceptance) != acceptance.record_sha256:
         found.append(Problem("altered", about))
     if acceptance.sequence > previous_sequence + 1:
-        found.append(
-            Problem("missing", {"first": previous_sequence + 1, "last": acceptance.sequence - 1})
-        )
+        gap = {"first": previous_sequence + 1, "last": acceptance.sequence - 1}
+        found.append(Problem("missing_one" if gap["first"] == gap["last"] else "missing", gap))
     elif acceptance.previous_sha256 != previous_sha256:
         found.append(Problem("broken_link", about))
     if acceptance.content_sha256 != acceptance.terms_version.content_sha256:
