@@ -229,9 +229,7 @@ class TermsAcceptance(models.Model):
     previous_sha256 = models.CharField(
         _("SHA-256 of the previous acceptance"), max_length=64, editable=False
     )
-    record_sha256 = models.CharField(
-        _("SHA-256 of this acceptance"), max_length=64, editable=False
-    )
+    record_sha256 = models.CharField(_("SHA-256 of this acceptance"), max_length=64, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -90,9 +90,7 @@ def test_several_acceptances_deleted_together_are_named_as_one_gap(chain):
 
     check = evidence_verify()
 
-    assert lines(check) == [
-        "Acceptances no. 2 to 3 are missing from the chain: they were deleted."
-    ]
+    assert lines(check) == ["Acceptances no. 2 to 3 are missing from the chain: they were deleted."]
 
 
 def test_acceptances_deleted_from_the_end_are_found_by_the_last_good_check(chain):
@@ -176,8 +174,7 @@ def test_an_altered_published_terms_text_is_found(chain, terms):
     check = evidence_verify()
 
     assert lines(check) == [
-        "The published text of terms version 2024-1 no longer matches its SHA-256: it was "
-        "changed."
+        "The published text of terms version 2024-1 no longer matches its SHA-256: it was changed."
     ]
 
 
@@ -215,8 +212,7 @@ def test_the_command_prints_each_problem_and_exits_1(chain, terms, capsys):
     assert capsys.readouterr().out.splitlines() == [
         f"Acceptance no. 1 ({chain[0].organisation.oid}, terms 2024-1) no longer matches its "
         "hash: its content was changed.",
-        "The published text of terms version 2024-1 no longer matches its SHA-256: it was "
-        "changed.",
+        "The published text of terms version 2024-1 no longer matches its SHA-256: it was changed.",
         "Evidence check failed: 2 problems found.",
     ]
 
