@@ -280,9 +280,6 @@ class TermsAcceptance(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} – {self.terms_version.version}"
 
-    def full_clean(self, exclude=None, *args, **kwargs):
-        super().full_clean({*(exclude or ()), *self.CHAIN_FIELDS}, *args, **kwargs)
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecordError(_("Acceptances of the terms cannot be changed."))
@@ -300,6 +297,12 @@ class TermsAcceptance(models.Model):
             self._append_to_chain()
             super().save(*args, **kwargs)
 
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError(_("Acceptances of the terms cannot be deleted."))
+
+    def full_clean(self, exclude=None, *args, **kwargs):
+        super().full_clean({*(exclude or ()), *self.CHAIN_FIELDS}, *args, **kwargs)
+
     def _append_to_chain(self) -> None:
         """Link the new acceptance to the last one: every insert path (the service, imports,
         test factories) comes through save(), under a lock that keeps appends one at a time."""
@@ -316,6 +319,3 @@ class TermsAcceptance(models.Model):
         self.organisation_oid = self.organisation.oid
         self.accepted_by_email = self.accepted_by.email
         self.record_sha256 = acceptance_sha256(self)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError(_("Acceptances of the terms cannot be deleted."))
