@@ -35,6 +35,7 @@ def run_psql_script(path: Path, variables: dict[str, str]) -> None:
     """Run a psql script as psql runs it, for the little of psql it uses: `:'name'` (a
     literal), `:"name"` (an identifier), statements that end in `;`, and `\\gexec` (run the
     query, then each value it answers as a statement)."""
+    connection.ensure_connection()
     raw = connection.connection  # psycopg's, to quote as psql does
 
     def substitute(match: re.Match) -> str:
@@ -112,6 +113,8 @@ def test_the_application_role_cannot_switch_the_evidence_triggers_off(evidence, 
     ]:
         refused(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}", match="must be owner")
     refused("ALTER TABLE onboarding_termsacceptance DISABLE TRIGGER ALL", match="must be owner")
+    refused("DROP TRIGGER acceptances_are_append_only ON onboarding_termsacceptance")
+    refused("DROP TABLE onboarding_termsacceptance CASCADE")
     refused("SET LOCAL session_replication_role = replica")
 
 
