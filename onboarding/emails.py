@@ -23,6 +23,7 @@ from onboarding.models import (
     ContactPerson,
     ContactsConfirmationMessage,
     ContactsConfirmationRound,
+    EvidenceCheck,
     Organisation,
     OutgoingEmail,
     Registration,
@@ -138,6 +139,13 @@ def registry_summary(
     renamed, to every staff member who is told."""
     message = _message("registry_summary", {"check": registry_check, "news": news})
     return _to_staff(Kind.REGISTRY_SUMMARY, message, registry_check=registry_check)
+
+
+def evidence_alert(evidence_check: EvidenceCheck) -> list[OutgoingEmail]:
+    """A failed evidence check (`services.evidence`): what it found, to every staff member who
+    is told, once per check."""
+    message = _message("evidence_alert", {"check": evidence_check})
+    return _to_staff(Kind.EVIDENCE_ALERT, message, evidence_check=evidence_check)
 
 
 def contacts_confirmation(

@@ -10,6 +10,7 @@ from django.conf import settings
 from onboarding.models import OutgoingEmail
 from onboarding.services.campaigns import reminders_send_due
 from onboarding.services.confirmations import contacts_confirmations_send_due
+from onboarding.services.evidence import evidence_verify
 from onboarding.services.import_uploads import import_uploads_delete_abandoned
 from onboarding.services.outgoing_emails import (
     outgoing_email_give_up,
@@ -87,3 +88,10 @@ def clear_expired_sessions() -> None:
     """Nightly (Celery beat, 03:15 Helsinki time): the session store forgets expired sessions
     (Django does not on its own; `manage.py clearsessions` does the same)."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+@shared_task
+def verify_evidence() -> bool:
+    """Daily (Celery beat, 04:15 Helsinki time): the acceptances' hash chain and the published
+    terms checked; a failed check emails staff once. Returns whether the evidence is intact."""
+    return evidence_verify(alert_staff=True).ok

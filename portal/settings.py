@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "onboarding.tasks.delete_expired_notifications",
         "schedule": crontab(hour=3, minute=45),  # nightly; see NOTIFICATION_RETENTION_DAYS
     },
+    "verify-evidence": {
+        "task": "onboarding.tasks.verify_evidence",
+        "schedule": crontab(hour=4, minute=15),  # nightly: staff read an alert in the morning
+    },
 }
 
 # The domain.

@@ -549,6 +549,8 @@ class TermsAcceptanceAdmin(ExportAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     list_select_related = ["organisation", "terms_version"]
     search_fields = ["organisation__name_fi", "organisation__oid", "accepter_name"]
     date_hierarchy = "accepted_at"
+    # The evidence chain (services.evidence checks it): shown, never editable.
+    readonly_fields = ["sequence", "previous_sha256", "record_sha256"]
 
 
 class UserCreationForm(AdminUserCreationForm):

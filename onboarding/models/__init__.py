@@ -5,6 +5,7 @@ from onboarding.models.confirmations import (
     ContactsConfirmationTarget,
 )
 from onboarding.models.emails import OutgoingEmail
+from onboarding.models.evidence import EvidenceCheck
 from onboarding.models.organisations import ContactPerson, LegacyContract, Organisation
 from onboarding.models.privacy import PersonErasure
 from onboarding.models.registrations import PendingRegistration, Registration
@@ -20,6 +21,7 @@ __all__ = [
     "ContactsConfirmationMessage",
     "ContactsConfirmationRound",
     "ContactsConfirmationTarget",
+    "EvidenceCheck",
     "ImmutableRecordError",
     "LegacyContract",
     "Organisation",

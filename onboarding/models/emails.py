@@ -65,6 +65,7 @@ class OutgoingEmail(models.Model):
     contacts_confirmation_round = _cause(
         "ContactsConfirmationRound", _("contacts confirmation round")
     )
+    evidence_check = _cause("EvidenceCheck", _("evidence check"))
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=2)
     subject = models.CharField(_("subject"), max_length=300)
@@ -87,6 +88,7 @@ class OutgoingEmail(models.Model):
         "organisation",
         "registry_check",
         "contacts_confirmation_round",
+        "evidence_check",
     )
 
     class Meta:

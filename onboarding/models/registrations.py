@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from functools import cached_property
 
-import pgtrigger
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -29,6 +28,25 @@ class RegistrationStatus(models.TextChoices):
 WAITING_STATUSES = (RegistrationStatus.SUBMITTED, RegistrationStatus.CHANGES_REQUESTED)
 ALREADY_WAITING = _("A notification for this organisation is already waiting for review.")
 WAITING_CONSTRAINT = "one_waiting_notification_per_oid"
+
+
+# What was submitted is evidence: only the status, the review and the withdrawal may change
+# afterwards (the database's trigger, migration 0014, refuses an UPDATE of these columns).
+SUBMISSION_FIELDS = (
+    "oid",
+    "data",
+    "terms_version",
+    "content_sha256",
+    "submitted_by",
+    "submitted_at",
+    "ip_address",
+    "user_agent",
+    "language",
+    "submission_token",
+    "corrects",
+)
+# A notification may be deleted (after the retention period) only in these statuses.
+DELETABLE_STATUSES = (RegistrationStatus.REJECTED, RegistrationStatus.WITHDRAWN)
 
 
 class Registration(models.Model):
@@ -133,35 +151,6 @@ class Registration(models.Model):
                 condition=models.Q(status=RegistrationStatus.WITHDRAWN, withdrawn_at__isnull=False)
                 | (~models.Q(status=RegistrationStatus.WITHDRAWN) & models.Q(withdrawn_at=None)),
                 name="registration_withdrawn_has_time",
-            ),
-        ]
-        triggers = [
-            # What was submitted is evidence: only the status, the review and the withdrawal
-            # may change afterwards.
-            pgtrigger.ReadOnly(
-                name="submission_is_evidence",
-                fields=[
-                    "oid",
-                    "data",
-                    "terms_version",
-                    "content_sha256",
-                    "submitted_by",
-                    "submitted_at",
-                    "ip_address",
-                    "user_agent",
-                    "language",
-                    "submission_token",
-                    "corrects",
-                ],
-            ),
-            # Rejected and withdrawn ones are deleted after NOTIFICATION_RETENTION_DAYS
-            # (services.retention); every other notification is kept.
-            pgtrigger.Protect(
-                name="registrations_are_kept",
-                operation=pgtrigger.Delete,
-                condition=~pgtrigger.Q(
-                    old__status__in=[RegistrationStatus.REJECTED, RegistrationStatus.WITHDRAWN]
-                ),
             ),
         ]
 

@@ -4,14 +4,15 @@ import hashlib
 import json
 import unicodedata
 
-import pgtrigger
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from onboarding.identifiers import MAX_OID_LENGTH
 from onboarding.localised import active_language, localised
+from onboarding.models.evidence import GENESIS_SHA256, acceptance_sha256, lock_chain
 from onboarding.models.organisations import Language, Organisation
 
 
@@ -87,13 +88,6 @@ class TermsVersion(models.Model):
                 condition=models.Q(published_at__isnull=True, content_sha256="")
                 | models.Q(published_at__isnull=False) & ~models.Q(content_sha256=""),
                 name="terms_published_has_sha256",
-            ),
-        ]
-        triggers = [
-            pgtrigger.Protect(
-                name="published_terms_are_immutable",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-                condition=pgtrigger.Q(old__published_at__isnull=False),
             ),
         ]
 
@@ -226,6 +220,16 @@ class TermsAcceptance(models.Model):
         _("in force from"),
         help_text=_("The first day the organisation is under these terms."),
     )
+    # The evidence chain (`onboarding.models.evidence`): set by save(), never by a caller.
+    organisation_oid = models.CharField(
+        _("organisation OID when accepted"), max_length=MAX_OID_LENGTH
+    )
+    accepted_by_email = models.EmailField(_("accepting user's email when accepted"))
+    sequence = models.PositiveIntegerField(_("number in the evidence chain"), editable=False)
+    previous_sha256 = models.CharField(
+        _("SHA-256 of the previous acceptance"), max_length=64, editable=False
+    )
+    record_sha256 = models.CharField(_("SHA-256 of this acceptance"), max_length=64, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -249,13 +253,29 @@ class TermsAcceptance(models.Model):
                 condition=~models.Q(content_sha256=""),
                 name="acceptance_records_sha256",
             ),
-        ]
-        triggers = [
-            pgtrigger.Protect(
-                name="acceptances_are_append_only",
-                operation=pgtrigger.Update | pgtrigger.Delete,
+            # The evidence chain: one record per place, each with its hashes.
+            models.UniqueConstraint(fields=["sequence"], name="acceptance_chain_sequence_unique"),
+            models.CheckConstraint(
+                condition=models.Q(sequence__gte=1), name="acceptance_chain_sequence_positive"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(record_sha256="") & ~models.Q(previous_sha256=""),
+                name="acceptance_chain_hashes_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(organisation_oid="") & ~models.Q(accepted_by_email=""),
+                name="acceptance_chain_names_recorded",
             ),
         ]
+
+    # Written by save() under the chain's lock, never by a caller: full_clean() leaves them out.
+    CHAIN_FIELDS = (
+        "organisation_oid",
+        "accepted_by_email",
+        "sequence",
+        "previous_sha256",
+        "record_sha256",
+    )
 
     def __str__(self) -> str:
         return f"{self.organisation} – {self.terms_version.version}"
@@ -273,7 +293,29 @@ class TermsAcceptance(models.Model):
                 accepted_at=self.accepted_at,
                 approved_on=timezone.localdate(),
             )
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            self._append_to_chain()
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError(_("Acceptances of the terms cannot be deleted."))
+
+    def full_clean(self, exclude=None, *args, **kwargs):
+        super().full_clean({*(exclude or ()), *self.CHAIN_FIELDS}, *args, **kwargs)
+
+    def _append_to_chain(self) -> None:
+        """Link the new acceptance to the last one: every insert path (the service, imports,
+        test factories) comes through save(), under a lock that keeps appends one at a time."""
+        for name in ("accepted_at", "in_force_from"):  # as the database will give them back
+            field = self._meta.get_field(name)
+            setattr(self, name, field.to_python(getattr(self, name)))
+        if timezone.is_naive(self.accepted_at):
+            self.accepted_at = timezone.make_aware(self.accepted_at)
+        lock_chain()
+        last = type(self).objects.order_by("-sequence").values("sequence", "record_sha256")
+        head = last.first()
+        self.sequence = head["sequence"] + 1 if head else 1
+        self.previous_sha256 = head["record_sha256"] if head else GENESIS_SHA256
+        self.organisation_oid = self.organisation.oid
+        self.accepted_by_email = self.accepted_by.email
+        self.record_sha256 = acceptance_sha256(self)

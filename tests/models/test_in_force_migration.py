@@ -52,9 +52,8 @@ def test_existing_acceptances_get_their_in_force_date_from_the_rules(terms):
     call_command("migrate", "onboarding", "0009", verbosity=0)  # drops the column
     call_command("migrate", "onboarding", "0010", verbosity=0)
 
-    filled = {
-        name: TermsAcceptance.objects.get(pk=row.pk).in_force_from for name, row in rows.items()
-    }
+    at_0010 = TermsAcceptance.objects.values_list("in_force_from", flat=True)  # older columns
+    filled = {name: at_0010.get(pk=row.pk) for name, row in rows.items()}
     assert filled == {
         "joiner": date(2024, 3, 5),  # no notification: the day it was accepted
         "early": date(2024, 8, 1),
