@@ -5,4 +5,6 @@ from onboarding.admin import (  # noqa: F401 (registers the admin)
     evidence,
     registrations,
     second_factors,
+    terms,
+    users,
 )
