@@ -86,6 +86,15 @@ def _flush_past_the_evidence_triggers():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: allauth's rate-limit counters (one address asking
+    for many codes in the fuzz tests) and cached pages must not carry over to the next test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_outside_requests():
     """Messages raised outside a request read in English in assertions; requests still get
     the language that LocaleMiddleware picks (Finnish by default)."""

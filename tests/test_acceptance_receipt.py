@@ -36,7 +36,7 @@ def test_the_receipt_carries_the_evidence_of_the_acceptance(
     at = registration.submitted_at
     utc = timezone.localtime(at, ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
     helsinki = timezone.localtime(at, ZoneInfo("Europe/Helsinki")).strftime("%Y-%m-%d %H:%M:%S")
-    offset = timezone.localtime(at, ZoneInfo("Europe/Helsinki")).strftime("%z")
+    offset = timezone.localtime(at, ZoneInfo("Europe/Helsinki")).isoformat()[-6:]  # +02:00
     acceptance = registration.submitted.acceptance
     for body in (text, html):
         assert NAMES[language] in body

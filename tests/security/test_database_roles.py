@@ -23,6 +23,7 @@ from tests.factories import (
     TermsVersionFactory,
     UserFactory,
     notification,
+    published_terms,
 )
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +158,7 @@ def test_the_portals_own_writes_work_as_the_application_role(evidence, app_role,
     draft = TermsVersionFactory()
     draft.text_fi = "Luonnos muuttuu"
     draft.save()
-    services.terms_publish(terms_version=TermsVersionFactory())
+    published_terms()
     draft.delete()
     check = evidence_verify()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 
+from onboarding.accounts.views import STAFF_ENROLMENT_SESSION_KEY
 from onboarding.models import Organisation
 from tests.factories import (
     ALICE,
@@ -256,7 +257,11 @@ def test_the_portals_pages_have_no_inline_scripts_handlers_or_styles(signed_in_a
 
 @pytest.mark.django_db
 def test_the_two_factor_set_up_page_has_no_inline_code_and_its_qr_code_is_allowed(client):
-    client.force_login(verified_user("kasittelija@oph.fi", is_staff=True))
+    staff = verified_user("kasittelija@oph.fi", is_staff=True)
+    client.force_login(staff)
+    session = client.session  # on the way from their enrolment link, where staff set it up
+    session[STAFF_ENROLMENT_SESSION_KEY] = staff.pk
+    session.save()
     # Setting up a second factor asks for the password again first.
     asked = client.get("/en/accounts/reauthenticate/")
     assert inline_code(asked.content.decode(), styles=True) == []
