@@ -194,7 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),  # in CELERY_TIMEZONE, Europe/Helsinki
     },
     # Every minute: emails overdue (a lost task) are sent again, codes past their lifetime expire.
-    "send-stranded-emails": {"task": "onboarding.tasks.send_stranded_emails", "schedule": 60.0},
+    # On the account queue, so that a campaign's backlog on the other one never delays it.
+    "send-stranded-emails": {
+        "task": "onboarding.tasks.send_stranded_emails",
+        "schedule": 60.0,
+        "options": {"queue": "account"},
+    },
     "delete-abandoned-import-uploads": {
         "task": "onboarding.tasks.delete_abandoned_import_uploads",
         "schedule": crontab(hour=3, minute=30),  # nightly; uploads older than a day go

@@ -12,3 +12,14 @@ def test_reminders_go_out_every_morning_at_eight_helsinki_time():
     assert app.conf.timezone == "Europe/Helsinki"
     app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     assert "onboarding.tasks.send_due_reminders" in app.tasks
+
+
+def test_overdue_emails_are_swept_every_minute_on_the_queue_no_campaign_fills():
+    entry = settings.CELERY_BEAT_SCHEDULE["send-stranded-emails"]
+    assert entry["task"] == "onboarding.tasks.send_stranded_emails"
+    assert entry["schedule"] == 60.0
+    from onboarding.tasks import ACCOUNT_QUEUE
+
+    assert entry["options"]["queue"] == ACCOUNT_QUEUE
+    app.loader.import_default_modules()
+    assert "onboarding.tasks.send_stranded_emails" in app.tasks
