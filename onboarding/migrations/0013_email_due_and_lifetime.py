@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                     ("queued", "Queued"),
                     ("sent", "Sent"),
                     ("failed", "Failed"),
-                    ("expired", "Expired before it was sent"),
+                    ("expired", "Expired"),
                 ],
                 default="queued",
                 max_length=16,

@@ -69,7 +69,7 @@ class OutgoingEmail(models.Model):
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
-        EXPIRED = "expired", _("Expired before it was sent")
+        EXPIRED = "expired", _("Expired")
 
     key = models.CharField(_("key"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=EmailKind.choices)
@@ -132,10 +132,6 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
-
-    @property
-    def is_account_message(self) -> bool:
-        return self.kind in ACCOUNT_KINDS
 
     @property
     def carries_a_secret(self) -> bool:

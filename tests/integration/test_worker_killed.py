@@ -396,7 +396,12 @@ class BrokerRelay:
         with suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
+        # Shut down, not only closed: a pump thread blocked in recv() keeps a closed socket's
+        # line open, and Redis would hand the next test's first task to the dead worker's
+        # BRPOP still waiting on it.
         for sock in self._sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
 
