@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 
 from django.conf import settings
@@ -211,6 +212,35 @@ def staff_enrolment(*, user, link: str) -> OutgoingEmail:
     )
 
 
+def account_message(
+    *,
+    kind: str,
+    to: str,
+    language: str,
+    subject: str,
+    text: str,
+    html: str,
+    expires_at: datetime | None,
+) -> OutgoingEmail:
+    """A message allauth rendered in the request (`AccountAdapter.send_mail`): a sign-in
+    code, an address to verify, a password reset, a notice about the account. No stored
+    event causes it, so each has a key of its own. Sent at once after commit, on the account
+    queue, and never after `expires_at` (the lifetime of its code or link)."""
+    language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
+    email = OutgoingEmail.objects.create(
+        key=email_key(kind, {}, uuid.uuid4().hex, to),
+        kind=kind,
+        to=to,
+        language=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        expires_at=expires_at,
+    )
+    transaction.on_commit(lambda: _enqueue(email.pk, email.kind))
+    return email
+
+
 Message = Callable[[str], tuple[str, str, str]]
 
 
@@ -264,14 +294,15 @@ def _write(
         },
     )
     if created:
-        transaction.on_commit(lambda: _enqueue(email.pk))
+        transaction.on_commit(lambda: _enqueue(email.pk, email.kind))
     return email
 
 
 def email_key(kind: str, cause: dict, step: str, to: str) -> str:
     """The never-twice guard, the one place keys are made: the kind, the ids of what caused it
-    (in `OutgoingEmail.CAUSES` order), a reminder's step and the recipient, e.g.
-    "decision:42:alice@example.fi" or "campaign_reminder:3:17:30:bob@example.fi"."""
+    (in `OutgoingEmail.CAUSES` order), a reminder's step (an account message's own token) and
+    the recipient, e.g. "decision:42:alice@example.fi" or
+    "campaign_reminder:3:17:30:bob@example.fi"."""
     ids = [str(cause[name].pk) for name in OutgoingEmail.CAUSES if cause.get(name) is not None]
     key = ":".join([kind, *ids, *([step] if step else []), to.lower()])
     if len(key) <= 200:
@@ -280,14 +311,14 @@ def email_key(kind: str, cause: dict, step: str, to: str) -> str:
     return f"{key[:135]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def _enqueue(email_id: int) -> None:
+def _enqueue(email_id: int, kind: str) -> None:
     """After commit the email is safe in the outbox; a failure to enqueue (broker down, or an
     in-process retry in development) must not turn the committed request into an error."""
     # The one import made late, and the only one: the tasks import the services, and the
     # services write emails; importing the task at the top would close that circle.
-    from onboarding.tasks import send_outgoing_email
+    from onboarding.tasks import enqueue_email
 
     try:
-        send_outgoing_email.delay(email_id)
+        enqueue_email(email_id, kind)
     except Exception:
         logger.warning("Email %s stays queued: enqueueing failed", email_id, exc_info=True)

@@ -8,43 +8,48 @@ from celery import shared_task
 from django.conf import settings
 
 from onboarding.models import OutgoingEmail
+from onboarding.models.emails import ACCOUNT_KINDS
 from onboarding.services.campaigns import reminders_send_due
 from onboarding.services.confirmations import contacts_confirmations_send_due
 from onboarding.services.evidence import evidence_verify
 from onboarding.services.import_uploads import import_uploads_delete_abandoned
-from onboarding.services.outgoing_emails import (
-    outgoing_email_give_up,
-    outgoing_email_send,
-    outgoing_emails_stranded,
-)
+from onboarding.services.outgoing_emails import outgoing_email_send, outgoing_emails_sweep
 from onboarding.services.registry import registry_recheck_members
 from onboarding.services.retention import registrations_delete_expired
 
-EMAIL_MAX_RETRIES = 8
+#: The Celery queue of account emails (sign-in codes, password resets): a campaign's backlog
+#: on the default queue never delays them. Every worker consumes both (deploy/systemd).
+ACCOUNT_QUEUE = "account"
 
 
-@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True)
+def enqueue_email(email_id: int, kind: str) -> None:
+    """Queue the sending of an email, an account email on its own queue."""
+    queue = ACCOUNT_QUEUE if kind in ACCOUNT_KINDS else None
+    send_outgoing_email.apply_async((email_id,), queue=queue)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
 def send_outgoing_email(self, email_id: int) -> str:
-    """Send one email; a temporary refusal is tried again later. The tries are counted on
-    the email, not the task, so an email the sweep re-enqueues keeps its count."""
+    """Try one email; refused for now, it is tried again when due (`next_attempt_at`), by a
+    retry of this task or, if that is lost, by the sweep. The tries are counted on the email:
+    a duplicate task does nothing, and the cap holds however many tasks there were."""
     email = outgoing_email_send(email_id=email_id)
+    if email is None:
+        return "nothing to do"
     if email.status == OutgoingEmail.Status.QUEUED:
-        if email.attempts > EMAIL_MAX_RETRIES:
-            outgoing_email_give_up(email_id=email_id)
-            return OutgoingEmail.Status.FAILED
-        # Exponential backoff: 30 s, 1 min, 2 min, ... up to an hour between tries.
-        raise self.retry(countdown=min(30 * 2 ** (email.attempts - 1), 3600))
+        raise self.retry(eta=email.next_attempt_at)
     return email.status
 
 
 @shared_task
 def send_stranded_emails() -> int:
-    """Enqueue emails nobody will send otherwise: never tried (the broker was down at
-    commit, a worker died), or a retry that never came (the broker refused it)."""
-    stranded = outgoing_emails_stranded()
-    for email_id in stranded:
-        send_outgoing_email.delay(email_id)
-    return len(stranded)
+    """Every minute (Celery beat): expire what outlived its lifetime, and enqueue again the
+    emails overdue by more than the sweep's grace, whose task was lost (the broker was down
+    at commit, a worker died, the broker refused a retry). Returns how many."""
+    overdue = outgoing_emails_sweep()
+    for email in overdue:
+        enqueue_email(email.pk, email.kind)
+    return len(overdue)
 
 
 @shared_task

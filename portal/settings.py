@@ -193,14 +193,25 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Longer than the longest retry countdown, so Redis does not redeliver a task still waiting.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# A task a killed worker held goes back to the queue after this. No email waits for it (the
+# sweep below re-sends what is overdue); it must outlast the longest task (the weekly registry
+# check) and retry countdown (5 min), or Redis would hand a running task to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# Account emails (sign-in codes) go to their own queue, "account" (onboarding.tasks), the rest
+# to this one; the worker consumes both (deploy/systemd/mpassid-worker.service).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BEAT_SCHEDULE = {
     "send-due-reminders": {
         "task": "onboarding.tasks.send_due_reminders",
         "schedule": crontab(hour=8, minute=0),  # in CELERY_TIMEZONE, Europe/Helsinki
     },
-    "send-stranded-emails": {"task": "onboarding.tasks.send_stranded_emails", "schedule": 600.0},
+    # Every minute: emails overdue (a lost task) are sent again, codes past their lifetime expire.
+    # On the account queue, so that a campaign's backlog on the other one never delays it.
+    "send-stranded-emails": {
+        "task": "onboarding.tasks.send_stranded_emails",
+        "schedule": 60.0,
+        "options": {"queue": "account"},
+    },
     "delete-abandoned-import-uploads": {
         "task": "onboarding.tasks.delete_abandoned_import_uploads",
         "schedule": crontab(hour=3, minute=30),  # nightly; uploads older than a day go

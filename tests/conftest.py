@@ -113,6 +113,21 @@ def admin_user(admin_user):
     return admin_user
 
 
+@pytest.fixture
+def committing_client(client, django_capture_on_commit_callbacks):
+    """`client` whose requests end as in production: what waits for the request's commit
+    (the sending of an email it wrote) runs when it answers. The test's own transaction,
+    around every request, never commits."""
+    request = client.request
+
+    def committing(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return request(**kwargs)
+
+    client.request = committing
+    return client
+
+
 # The people and organisations the tests share ---------------------------------------------------
 # Their addresses are in tests/factories.py, for assertions.
 

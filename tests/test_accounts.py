@@ -17,6 +17,12 @@ pytestmark = pytest.mark.django_db
 CODE = re.compile(r"^\s*([A-Z0-9]{4}-?[A-Z0-9]{2,4})\s*$", re.MULTILINE)
 
 
+@pytest.fixture
+def client(committing_client):
+    """The sign-in code a request writes to the outbox is sent as the request commits."""
+    return committing_client
+
+
 def code_from(message) -> str:
     return CODE.search(message.body).group(1)
 

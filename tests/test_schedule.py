@@ -20,3 +20,14 @@ def test_expired_sessions_and_notifications_are_cleared_every_night():
         entry = settings.CELERY_BEAT_SCHEDULE[name]
         assert entry["task"] in app.tasks
         assert entry["schedule"].hour == {3}
+
+
+def test_overdue_emails_are_swept_every_minute_on_the_queue_no_campaign_fills():
+    entry = settings.CELERY_BEAT_SCHEDULE["send-stranded-emails"]
+    assert entry["task"] == "onboarding.tasks.send_stranded_emails"
+    assert entry["schedule"] == 60.0
+    from onboarding.tasks import ACCOUNT_QUEUE
+
+    assert entry["options"]["queue"] == ACCOUNT_QUEUE
+    app.loader.import_default_modules()
+    assert "onboarding.tasks.send_stranded_emails" in app.tasks

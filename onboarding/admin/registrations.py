@@ -161,3 +161,10 @@ class OutgoingEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "status", "language"]
     search_fields = ["to", "subject", "key"]
     readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.carries_a_secret:
+            # A sign-in code or a reset link works for whoever reads it: its recipient's alone.
+            return [name for name in fields if name not in ("body_text", "body_html")]
+        return fields

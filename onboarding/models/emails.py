@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,6 +30,13 @@ class EmailKind(models.TextChoices):
     EVIDENCE_ALERT = "evidence_alert", _("Evidence check failed")
 
 
+#: Emails a person waits for while signing in or managing their account: they have their own
+#: Celery queue, so that a campaign's backlog never delays a sign-in code.
+ACCOUNT_KINDS = frozenset(
+    {EmailKind.SIGN_IN_CODE, EmailKind.ACCOUNT, EmailKind.PASSWORD_RESET, EmailKind.STAFF_ENROLMENT}
+)
+
+
 def _cause(model: str, verbose_name: str) -> models.ForeignKey:
     return models.ForeignKey(
         f"onboarding.{model}",
@@ -45,7 +54,13 @@ class OutgoingEmail(models.Model):
     `kind` says what it tells and the links (`registration`, `campaign`, `terms_version`,
     `organisation`, `registry_check`) what caused it. `key` is built from those and the recipient
     (`onboarding.emails`): the same event never queues the same message twice, and the sending
-    task skips a message already sent.
+    task skips a message already sent. An account message (a sign-in code, a password reset)
+    is caused by no stored event: its key is unique to it.
+
+    A queued email is due at `next_attempt_at`; a sending task that comes earlier, or for an
+    email no longer queued, does nothing (`services.outgoing_emails`). An email with a lifetime
+    (`expires_at`: a code or a link that stops working) is never sent after it, and its body is
+    blanked once it is sent, failed or expired: the code does not stay in the database.
     """
 
     Kind = EmailKind
@@ -54,6 +69,7 @@ class OutgoingEmail(models.Model):
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
 
     key = models.CharField(_("key"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=EmailKind.choices)
@@ -79,6 +95,11 @@ class OutgoingEmail(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    # Empty once the email is no longer queued.
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), null=True, blank=True, default=timezone.now
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     # What caused an email, in the order its key names them.
     CAUSES = (
@@ -95,7 +116,26 @@ class OutgoingEmail(models.Model):
         verbose_name = _("email")
         verbose_name_plural = _("emails")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The sweep's question: which queued emails are overdue?
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued"),
+                name="onboarding_email_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="queued") | Q(next_attempt_at__isnull=False),
+                name="onboarding_queued_email_is_due",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+    @property
+    def carries_a_secret(self) -> bool:
+        """A code or link that acts for its recipient while it lives: seen by nobody else."""
+        return self.expires_at is not None

@@ -9,6 +9,8 @@ REDIS = "redis://127.0.0.1:6379"
 #: broker and results, and the broker of the worker subprocesses.
 WORKER_DB = 14
 SUBPROCESS_DB = 13
+#: The queues a worker consumes, as in production (deploy/systemd/mpassid-worker.service).
+QUEUES = ["celery", "account"]
 
 
 def flush_redis(*databases: int) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -33,7 +33,7 @@ from celery.contrib.pytest import (  # noqa: F401
     celery_worker_pool,
 )
 
-from tests.integration.broker import REDIS, SUBPROCESS_DB, WORKER_DB, flush_redis
+from tests.integration.broker import QUEUES, REDIS, SUBPROCESS_DB, WORKER_DB, flush_redis
 
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 DROP = "drop the connection"
@@ -101,6 +101,11 @@ class SmtpSink:
 
     def release(self) -> None:
         self._stalled_at = None
+
+    def answer_normally(self) -> None:
+        """Forget the scripted answers: the server is back."""
+        with self._lock:
+            self._rules.clear()
 
     # What arrived.
 
@@ -189,16 +194,101 @@ def smtp_server() -> Iterator[SmtpSink]:
         session_log.setLevel(level)
 
 
-@pytest.fixture
-def smtp_settings(settings, smtp_server: SmtpSink) -> SmtpSink:
-    """Django's email, in this process and its worker threads, goes to `smtp_server`."""
+def _email_to(settings, port: int) -> None:
+    """Django's email, in this process and its worker threads, goes to 127.0.0.1:`port`."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_PORT = port
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 5
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server: SmtpSink) -> SmtpSink:
+    """Django's email, in this process and its worker threads, goes to `smtp_server`."""
+    _email_to(settings, smtp_server.port)
     return smtp_server
+
+
+REFUSAL = "421 4.3.2 Service not available, try again later"
+
+
+class MailServer:
+    """One address whose SMTP server is absent (nothing listens), refuses (answers 421 on
+    connect and hangs up), hangs (takes the connection and never says a word) or is up (an
+    `SmtpSink`, `sink`). Each switch ends what the address did before: a client held by the
+    hanging server finds the line closed."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.sink = SmtpSink()
+        self.sink.port = self.port
+        self.held: list[socket.socket] = []  # connections the hanging server keeps
+        self._listener: socket.socket | None = None
+        self._controller = None
+
+    def absent(self) -> None:
+        self._stop()
+
+    def refusing(self) -> None:
+        self._listen(hang=False)
+
+    def hanging(self) -> None:
+        self._listen(hang=True)
+
+    def up(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._stop()
+        self._controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def _listen(self, *, hang: bool) -> None:
+        self._stop()
+        listener = self._listener = socket.create_server(("127.0.0.1", self.port))
+
+        def serve() -> None:
+            while True:
+                try:
+                    client, _address = listener.accept()
+                except OSError:
+                    return
+                if hang:
+                    self.held.append(client)
+                else:
+                    with client:
+                        client.sendall(f"{REFUSAL}\r\n".encode())
+
+        threading.Thread(target=serve, daemon=True).start()
+
+    def _stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+        if self._listener is not None:
+            with suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        for client in self.held:
+            client.close()
+        self.held.clear()
+
+
+@pytest.fixture
+def mail_server(settings) -> Iterator[MailServer]:
+    """A mail server, absent to begin with, at the address Django's email goes to."""
+    session_log = logging.getLogger("mail.log")
+    level = session_log.level
+    session_log.setLevel(logging.WARNING)
+    server = MailServer()
+    _email_to(settings, server.port)
+    try:
+        yield server
+    finally:
+        server.absent()
+        session_log.setLevel(level)
 
 
 @pytest.fixture
@@ -289,7 +379,7 @@ def celery_app(celery_config: dict[str, Any]):
 @pytest.fixture
 def celery_worker_parameters() -> dict[str, Any]:
     # No celery.ping task in the project; the worker is ready when its consumer is.
-    return {"perform_ping_check": False, "shutdown_timeout": 30}
+    return {"perform_ping_check": False, "shutdown_timeout": 30, "queues": QUEUES}
 
 
 @pytest.fixture
@@ -302,6 +392,21 @@ def published_tasks():
 
     def record(sender=None, headers=None, **kwargs):
         published.append((sender, headers["id"], headers.get("retries", 0)))
+
+    after_task_publish.connect(record, weak=False)
+    yield published
+    after_task_publish.disconnect(record)
+
+
+@pytest.fixture
+def published_queues():
+    """(task name, queue) of every task published while the test runs."""
+    from celery.signals import after_task_publish
+
+    published: list[tuple[str, str]] = []
+
+    def record(sender=None, routing_key=None, **kwargs):
+        published.append((sender, routing_key))
 
     after_task_publish.connect(record, weak=False)
     yield published

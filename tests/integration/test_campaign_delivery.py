@@ -14,7 +14,7 @@ from onboarding.models import CampaignMessage, Organisation, OutgoingEmail
 from onboarding.services.campaigns import reminders_send_due
 from onboarding.tasks import send_due_reminders
 from tests.factories import ContactPersonFactory, OrganisationFactory, launched_campaign
-from tests.integration.broker import WORKER_DB, queue_length
+from tests.integration.broker import QUEUES, WORKER_DB, queue_length
 
 pytestmark = [
     pytest.mark.redis,
@@ -39,7 +39,12 @@ def celery_worker_pool() -> str:
 
 @pytest.fixture
 def celery_worker_parameters() -> dict:
-    return {"perform_ping_check": False, "shutdown_timeout": 30, "concurrency": 2}
+    return {
+        "perform_ping_check": False,
+        "shutdown_timeout": 30,
+        "concurrency": 2,
+        "queues": QUEUES,
+    }
 
 
 @pytest.fixture

@@ -1,20 +1,32 @@
 """The outbox: a queued email is sent once; the SMTP server's refusals are recorded, a
-temporary one is retried by the Celery task and a permanent one fails the email."""
+temporary one makes the email due again after a backoff (tried by a retry of the Celery task,
+or by the sweep when that is lost) and a permanent one fails the email. A code is never sent
+after its lifetime, and its body is not kept."""
 
 from __future__ import annotations
 
 import smtplib
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import ClassVar
 
 import pytest
 from celery.exceptions import Retry
 from django.core.mail import EmailMessage
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db.models import F
+from django.utils import timezone
 
 from onboarding.models import OutgoingEmail
-from onboarding.services.outgoing_emails import outgoing_email_give_up, outgoing_email_send
-from onboarding.tasks import EMAIL_MAX_RETRIES, send_outgoing_email
+from onboarding.services.outgoing_emails import (
+    EMAIL_MAX_ATTEMPTS,
+    RETRY_DELAY_MAX,
+    SWEEP_GRACE,
+    outgoing_email_send,
+    outgoing_emails_sweep,
+    retry_delay,
+)
+from onboarding.tasks import send_outgoing_email, send_stranded_emails
 from tests.factories import ALICE
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +104,7 @@ def test_a_queued_email_is_sent_once_and_marked_sent(smtp, mailoutbox):
     email = stored(email)
     assert email.status == OutgoingEmail.Status.SENT
     assert email.sent_at is not None
+    assert email.next_attempt_at is None
     assert email.attempts == 1
     assert email.last_error == ""
     [message] = mailoutbox
@@ -118,7 +131,9 @@ def test_an_email_without_html_is_sent_as_plain_text(smtp, mailoutbox):
 
 
 @pytest.mark.parametrize("error", TEMPORARY_ERRORS)
-def test_a_temporary_refusal_leaves_the_email_queued_with_the_error(smtp, mailoutbox, error):
+def test_a_temporary_refusal_leaves_the_email_queued_with_the_error_and_due_later(
+    smtp, mailoutbox, error
+):
     smtp.refuse(error)
     email = queued_email()
     outgoing_email_send(email_id=email.pk)
@@ -127,6 +142,7 @@ def test_a_temporary_refusal_leaves_the_email_queued_with_the_error(smtp, mailou
     assert email.attempts == 1
     assert email.last_error.startswith(f"{type(error).__name__}: ")
     assert email.sent_at is None
+    assert email.next_attempt_at - email.last_attempt_at >= timedelta(seconds=30)
     assert mailoutbox == []
 
 
@@ -141,6 +157,7 @@ def test_a_permanent_refusal_fails_the_email_with_the_error(smtp, mailoutbox, er
     assert email.last_error.startswith(f"{type(error).__name__}: ")
     assert "550" in email.last_error
     assert email.sent_at is None
+    assert email.next_attempt_at is None
 
 
 def test_a_failed_email_is_not_sent_again(smtp, mailoutbox):
@@ -152,31 +169,54 @@ def test_a_failed_email_is_not_sent_again(smtp, mailoutbox):
     assert stored(email).attempts == 1
 
 
+def time_passes(email: OutgoingEmail, delta: timedelta) -> None:
+    """Move the email's times back by `delta`, as if that much time had passed."""
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        next_attempt_at=F("next_attempt_at") - delta,
+        created_at=F("created_at") - delta,
+    )
+
+
 def test_a_later_success_clears_the_last_error(smtp, mailoutbox):
     smtp.refuse(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), times=1)
     email = queued_email()
     outgoing_email_send(email_id=email.pk)
+    time_passes(email, timedelta(seconds=30))
     outgoing_email_send(email_id=email.pk)
     email = stored(email)
     assert (email.status, email.attempts, email.last_error) == ("sent", 2, "")
     assert len(mailoutbox) == 1
 
 
-def test_giving_up_fails_a_queued_email_and_keeps_its_last_error(smtp):
-    smtp.refuse(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
+def test_an_email_refused_for_now_is_not_tried_again_before_it_is_due(smtp, mailoutbox):
+    """A second task (a duplicate, or a retry Redis handed out twice) comes too early."""
+    smtp.refuse(smtplib.SMTPResponseException(451, b"try later"), times=1)
     email = queued_email()
     outgoing_email_send(email_id=email.pk)
-    outgoing_email_give_up(email_id=email.pk)
+    assert outgoing_email_send(email_id=email.pk) is None
+    assert stored(email).attempts == 1
+    assert mailoutbox == []
+    time_passes(email, timedelta(seconds=30))
+    outgoing_email_send(email_id=email.pk)
+    assert (stored(email).status, stored(email).attempts) == ("sent", 2)
+    assert len(mailoutbox) == 1
+
+
+def test_the_wait_between_tries_doubles_from_30_seconds_to_at_most_5_minutes():
+    waits = [retry_delay(attempts).total_seconds() for attempts in range(1, 9)]
+    assert waits == [30, 60, 120, 240, 300, 300, 300, 300]
+    assert RETRY_DELAY_MAX + SWEEP_GRACE + timedelta(minutes=1) < timedelta(minutes=15)
+
+
+def test_the_last_try_fails_the_email(smtp, mailoutbox):
+    smtp.refuse(smtplib.SMTPResponseException(451, b"try later"))
+    email = queued_email(attempts=EMAIL_MAX_ATTEMPTS - 1)
+    outgoing_email_send(email_id=email.pk)
     email = stored(email)
-    assert email.status == OutgoingEmail.Status.FAILED
-    assert "Connection unexpectedly closed" in email.last_error
-
-
-def test_giving_up_leaves_a_sent_email_sent(smtp):
-    email = queued_email()
-    outgoing_email_send(email_id=email.pk)
-    outgoing_email_give_up(email_id=email.pk)
-    assert stored(email).status == OutgoingEmail.Status.SENT
+    assert (email.status, email.attempts) == ("failed", EMAIL_MAX_ATTEMPTS)
+    assert "451" in email.last_error
+    assert email.next_attempt_at is None
+    assert mailoutbox == []
 
 
 def test_the_task_sends_a_queued_email(smtp, mailoutbox):
@@ -187,60 +227,64 @@ def test_the_task_sends_a_queued_email(smtp, mailoutbox):
     assert len(mailoutbox) == 1
 
 
-def test_the_task_retries_a_temporary_refusal(smtp, mailoutbox):
+def test_the_task_retries_a_temporary_refusal_when_the_email_is_due_again(smtp, mailoutbox):
     smtp.refuse(smtplib.SMTPResponseException(451, b"try later"))
     email = queued_email()
-    with pytest.raises(Retry):
+    with pytest.raises(Retry) as retry:
         send_outgoing_email.apply(args=[email.pk])
     email = stored(email)
     assert (email.status, email.attempts) == (OutgoingEmail.Status.QUEUED, 1)
+    assert retry.value.when == email.next_attempt_at
 
 
-def test_the_last_try_of_the_task_fails_the_email(smtp, mailoutbox):
-    smtp.refuse(smtplib.SMTPResponseException(451, b"try later"))
-    email = queued_email(attempts=EMAIL_MAX_RETRIES)
-    result = send_outgoing_email.apply(args=[email.pk])
-    assert result.get() == OutgoingEmail.Status.FAILED
-    email = stored(email)
-    assert email.status == OutgoingEmail.Status.FAILED
-    assert "451" in email.last_error
+def test_a_task_that_finds_nothing_due_neither_sends_nor_retries(smtp, mailoutbox):
+    email = queued_email(next_attempt_at=timezone.now() + timedelta(minutes=2))
+    assert send_outgoing_email.apply(args=[email.pk]).get() == "nothing to do"
+    assert stored(email).attempts == 0
     assert mailoutbox == []
 
 
-def run_like_a_worker(email_id: int) -> tuple[str, list[float]]:
-    """Run the task as a worker would, each retry as the next try: (result, countdowns).
+def run_like_a_worker(email: OutgoingEmail) -> tuple[str, list[float]]:
+    """Run the task as a worker would, each retry when the email is due: (result, waits).
 
-    Eager Celery raises the first Retry; the worker would run the task again later with
-    `retries` one higher, which `apply(retries=...)` does at once."""
-    countdowns: list[float] = []
-    for retries in range(EMAIL_MAX_RETRIES + 1):
+    Eager Celery raises the first Retry; the worker would run the task again at its ETA,
+    which is done here at once after moving the email's due time to now."""
+    waits: list[float] = []
+    for retries in range(EMAIL_MAX_ATTEMPTS):
         try:
-            return send_outgoing_email.apply(args=[email_id], retries=retries).get(), countdowns
-        except Retry as retry:
-            countdowns.append(retry.when)
-    raise AssertionError(f"the task still retried after {EMAIL_MAX_RETRIES} retries")
+            return send_outgoing_email.apply(args=[email.pk], retries=retries).get(), waits
+        except Retry:
+            email = stored(email)
+            waits.append(round((email.next_attempt_at - email.last_attempt_at).total_seconds()))
+            time_passes(email, email.next_attempt_at - timezone.now())
+    raise AssertionError(f"the task still retried after {EMAIL_MAX_ATTEMPTS} tries")
 
 
 def test_the_task_tries_until_the_server_takes_the_email(smtp, mailoutbox):
     smtp.refuse(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), times=2)
     email = queued_email()
-    result, countdowns = run_like_a_worker(email.pk)
+    result, waits = run_like_a_worker(email)
     assert result == OutgoingEmail.Status.SENT
-    assert countdowns == [30, 60]
+    assert waits == [30, 60]
     email = stored(email)
     assert (email.status, email.attempts, email.last_error) == ("sent", 3, "")
     assert len(mailoutbox) == 1
 
 
-def test_the_task_backs_off_exponentially_and_gives_up_after_its_retries(smtp, mailoutbox):
+def test_the_task_backs_off_and_gives_up_after_about_two_hours_of_refusals(smtp, mailoutbox):
     smtp.refuse(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
     email = queued_email()
-    result, countdowns = run_like_a_worker(email.pk)
+    result, waits = run_like_a_worker(email)
     assert result == OutgoingEmail.Status.FAILED
-    assert countdowns == [30, 60, 120, 240, 480, 960, 1920, 3600]
+    assert waits == [30, 60, 120, 240] + [300] * (EMAIL_MAX_ATTEMPTS - 5)
+    assert (
+        timedelta(hours=1, minutes=50)
+        < timedelta(seconds=sum(waits))
+        < timedelta(hours=2, minutes=10)
+    )
     email = stored(email)
     assert email.status == OutgoingEmail.Status.FAILED
-    assert email.attempts == EMAIL_MAX_RETRIES + 1
+    assert email.attempts == EMAIL_MAX_ATTEMPTS
     assert "Connection unexpectedly closed" in email.last_error
     assert mailoutbox == []
 
@@ -253,41 +297,108 @@ def test_the_task_does_not_retry_a_permanent_refusal(smtp):
     assert stored(email).attempts == 1
 
 
-def test_an_email_whose_retry_never_came_is_picked_up_again():
-    from datetime import timedelta
+# A code's lifetime.
 
-    from django.utils import timezone
-
-    from onboarding.models import OutgoingEmail
-    from onboarding.services.outgoing_emails import outgoing_emails_stranded
-
-    def queued(key, **fields):
-        return OutgoingEmail.objects.create(
-            key=key,
-            kind=OutgoingEmail.Kind.RECEIPT,
-            to="a@koulu.fi",
-            language="fi",
-            subject="s",
-            body_text="t",
-            **fields,
-        )
-
-    long_ago = timezone.now() - timedelta(hours=3)
-    lost_retry = queued("lost", attempts=2, last_attempt_at=long_ago, last_error="451")
-    waiting_retry = queued("waiting", attempts=1, last_attempt_at=timezone.now())
-    never_tried = queued("never")
-    OutgoingEmail.objects.filter(pk=never_tried.pk).update(created_at=long_ago)
-    queued("failed", status="failed", attempts=1, last_attempt_at=long_ago)
-    assert set(outgoing_emails_stranded()) == {lost_retry.pk, never_tried.pk}
-    assert waiting_retry.pk not in outgoing_emails_stranded()
+CODE = "Your sign-in code: 4XK-9QZ"
 
 
-def test_an_email_the_sweep_sends_again_keeps_its_count_of_tries(smtp, mailoutbox):
-    """A task enqueued afresh (its retry was lost) does not get a new set of retries."""
-    smtp.refuse(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
-    email = queued_email(attempts=EMAIL_MAX_RETRIES - 1)
-    with pytest.raises(Retry) as retry:
-        send_outgoing_email.apply(args=[email.pk])
-    assert retry.value.when == 3600
-    assert send_outgoing_email.apply(args=[email.pk]).get() == OutgoingEmail.Status.FAILED
-    assert stored(email).attempts == EMAIL_MAX_RETRIES + 1
+def code_email(*, lifetime: timedelta = timedelta(minutes=3), **changes) -> OutgoingEmail:
+    return queued_email(
+        key=f"sign_in_code:{lifetime}:{ALICE}",
+        kind=OutgoingEmail.Kind.SIGN_IN_CODE,
+        subject="MPASSid: Sign-in code",
+        body_text=CODE,
+        body_html=f"<p>{CODE}</p>",
+        expires_at=timezone.now() + lifetime,
+        **changes,
+    )
+
+
+def test_a_sent_code_is_not_kept_in_the_outbox(smtp, mailoutbox):
+    email = code_email()
+    outgoing_email_send(email_id=email.pk)
+    [message] = mailoutbox
+    assert message.body == CODE
+    email = stored(email)
+    assert email.status == "sent"
+    assert (email.body_text, email.body_html) == ("", "")
+    assert email.subject == "MPASSid: Sign-in code"
+
+
+def test_an_email_without_a_lifetime_keeps_its_body_once_sent(smtp, mailoutbox):
+    email = queued_email()
+    outgoing_email_send(email_id=email.pk)
+    assert stored(email).body_text == "Thank you. We received your MPASSid notification."
+
+
+def test_a_code_past_its_lifetime_is_not_sent_and_is_marked_expired(smtp, mailoutbox):
+    smtp.refuse(smtplib.SMTPConnectError(421, b"Service not available"), times=1)
+    email = code_email()
+    outgoing_email_send(email_id=email.pk)
+    OutgoingEmail.objects.filter(pk=email.pk).update(expires_at=timezone.now())
+    time_passes(email, timedelta(seconds=30))
+    outgoing_email_send(email_id=email.pk)
+    assert mailoutbox == []
+    email = stored(email)
+    assert (email.status, email.attempts, email.next_attempt_at) == ("expired", 1, None)
+    assert email.last_error.startswith("Given up: its lifetime ends at ")
+    assert "421" in email.last_error
+    assert (email.body_text, email.body_html) == ("", "")
+
+
+def test_a_code_whose_next_try_would_come_after_its_lifetime_expires_at_once(smtp, mailoutbox):
+    smtp.refuse(smtplib.SMTPResponseException(451, b"try later"))
+    email = code_email(lifetime=timedelta(seconds=20))
+    assert send_outgoing_email.apply(args=[email.pk]).get() == "expired"
+    email = stored(email)
+    assert (email.status, email.attempts) == ("expired", 1)
+    assert "451" in email.last_error
+    assert email.body_text == ""
+
+
+def test_a_code_refused_for_good_is_not_kept_either(smtp, mailoutbox):
+    smtp.refuse(smtplib.SMTPRecipientsRefused({ALICE: (550, b"no such user")}))
+    email = code_email()
+    outgoing_email_send(email_id=email.pk)
+    email = stored(email)
+    assert (email.status, email.body_text, email.body_html) == ("failed", "", "")
+
+
+# The sweep, every minute.
+
+
+def test_the_sweep_enqueues_emails_overdue_past_its_grace_once_per_grace(smtp, mailoutbox):
+    overdue = queued_email(key="overdue")
+    time_passes(overdue, SWEEP_GRACE + timedelta(seconds=1))
+    queued_email(key="due now")  # its task is on its way
+    queued_email(key="due soon", next_attempt_at=timezone.now() + timedelta(minutes=1))
+    sent = queued_email(key="sent", status="sent", next_attempt_at=None)
+    time_passes(sent, timedelta(hours=1))
+    failed = queued_email(key="failed", status="failed", next_attempt_at=None)
+    time_passes(failed, timedelta(hours=1))
+
+    assert [email.pk for email in outgoing_emails_sweep()] == [overdue.pk]
+    assert stored(overdue).next_attempt_at > timezone.now() - timedelta(seconds=5)
+    assert outgoing_emails_sweep() == [], "enqueued again, it is given another grace"
+
+
+def test_an_email_the_sweep_enqueues_is_sent_and_keeps_its_count_of_tries(smtp, mailoutbox):
+    """The task enqueued afresh (a retry was lost) does not get a new set of tries."""
+    smtp.refuse(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), times=1)
+    email = queued_email(attempts=3)
+    outgoing_email_send(email_id=email.pk)
+    time_passes(email, SWEEP_GRACE + RETRY_DELAY_MAX)
+    assert send_stranded_emails.apply().get() == 1
+    email = stored(email)
+    assert (email.status, email.attempts) == ("sent", 5)
+    assert len(mailoutbox) == 1
+
+
+def test_the_sweep_expires_a_code_past_its_lifetime_and_blanks_it(smtp, mailoutbox):
+    email = code_email(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    OutgoingEmail.objects.filter(pk=email.pk).update(expires_at=timezone.now())
+    assert send_stranded_emails.apply().get() == 0
+    email = stored(email)
+    assert (email.status, email.body_text, email.next_attempt_at) == ("expired", "", None)
+    assert email.last_error.startswith("Given up: its lifetime ends at ")
+    assert mailoutbox == []
