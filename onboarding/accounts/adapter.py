@@ -93,11 +93,6 @@ class AccountAdapter(DefaultAccountAdapter):
         context = {"login_url": login_url + STAFF_SIGN_IN_ANCHOR}
         self.send_mail("account/email/staff_sign_in", email, context)
 
-
-def _by_password(request, user) -> bool:
-    records = get_authentication_records(request, user)
-    return bool(records) and records[-1].get("method") == "password"
-
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's emails go through the outbox like the portal's own: rendered here, in
         the request's language, and sent by the worker, so that the request answers at once
@@ -122,3 +117,8 @@ def _by_password(request, user) -> bool:
             html=html[0] if html else "",
             expires_at=expires_at,
         )
+
+
+def _by_password(request, user) -> bool:
+    records = get_authentication_records(request, user)
+    return bool(records) and records[-1].get("method") == "password"
