@@ -7,6 +7,7 @@ a line that says which service is missing and how to start it.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from functools import cache
@@ -74,3 +75,17 @@ def available(service: Service | Program) -> bool:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# The variables production must set, with values of the right shape: for tests that start a
+# process as production starts it (manage.py check --deploy, gunicorn).
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "ALLOWED_HOSTS": "liittyminen.mpassid.example",
+    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.fi:587",
+    "SITE_URL": "https://liittyminen.mpassid.example",
+    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
+}

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.environment import PRODUCTION
 
-PRODUCTION = {
-    "DEBUG": "false",
-    "SECRET_KEY": secrets.token_urlsafe(64),
-    "ALLOWED_HOSTS": "liittyminen.mpassid.example",
-    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.fi:587",
-    "SITE_URL": "https://liittyminen.mpassid.example",
-    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
-}
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

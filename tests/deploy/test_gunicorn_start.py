@@ -5,25 +5,15 @@ workers that crash and respawn while the master keeps the port open."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.environment import PRODUCTION
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"]
-
-PRODUCTION = {
-    "DEBUG": "false",
-    "SECRET_KEY": secrets.token_urlsafe(64),
-    "ALLOWED_HOSTS": "liittyminen.mpassid.example",
-    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.fi:587",
-    "SITE_URL": "https://liittyminen.mpassid.example",
-    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
-}
 
 
 def gunicorn(env: dict[str, str]) -> subprocess.Popen:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.test import Client, override_settings
 
 from onboarding.accounts.views import STAFF_ENROLMENT_SESSION_KEY
 from onboarding.models import Organisation
+from tests.environment import PRODUCTION
 from tests.factories import (
     ALICE,
     LEMPAALA,
@@ -56,16 +56,6 @@ def features_off(response) -> list[str]:
 
 # Production settings, read from a process started as production starts -----------------------
 
-PRODUCTION = {
-    "DEBUG": "false",
-    "SECRET_KEY": secrets.token_urlsafe(64),
-    "ALLOWED_HOSTS": "liittyminen.mpassid.example",
-    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.fi:587",
-    "SITE_URL": "https://liittyminen.mpassid.example",
-    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
-}
 COOKIE_SETTINGS = [
     f"{cookie}_COOKIE_{attribute}"
     for cookie in ("SESSION", "CSRF", "LANGUAGE")
