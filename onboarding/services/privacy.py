@@ -344,7 +344,8 @@ def person_erasure_plan(*, email: str) -> ErasurePlan:
 class ErasureResult:
     erasure: PersonErasure
     plan: ErasurePlan
-    evidence_kept: str = str(EVIDENCE_KEPT)
+    # Read when the result is made, in the language then active (not once, at import).
+    evidence_kept: str = field(default_factory=lambda: str(EVIDENCE_KEPT))
 
 
 @transaction.atomic

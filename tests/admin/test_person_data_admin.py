@@ -9,6 +9,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import translation
 
 from onboarding.models import ContactPerson, PersonErasure
 from onboarding.permissions import REVIEWERS
@@ -16,8 +17,9 @@ from tests.factories import ALICE, LEMPAALA_IT, TermsAcceptanceFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGE = reverse("admin:onboarding_contactperson_person_data")
-CHANGELIST = reverse("admin:onboarding_contactperson_changelist")
+with translation.override("en"):  # the admin in English, as the tests read it
+    PAGE = reverse("admin:onboarding_contactperson_person_data")
+    CHANGELIST = reverse("admin:onboarding_contactperson_changelist")
 
 
 @pytest.fixture

@@ -216,7 +216,8 @@ def test_a_reviewer_may_not_publish_nor_change_terms(client, charlie):
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_saved_while_the_publisher_confirms_stops_the_publication(admin_client):
     draft = TermsVersionFactory(text_fi="Luettu teksti")
-    shown = confirmed(admin_client.get(publish_url(draft)))
+    url = publish_url(draft)  # here: the other thread has no English active
+    shown = confirmed(admin_client.get(url))
     edited = threading.Event()
 
     def edit_holding_the_lock():
@@ -229,7 +230,7 @@ def test_an_edit_saved_while_the_publisher_confirms_stops_the_publication(admin_
 
     def publish_after_the_edit():
         assert edited.wait(timeout=10)
-        return admin_client.post(publish_url(draft), shown)
+        return admin_client.post(url, shown)
 
     _, response = at_once(edit_holding_the_lock, publish_after_the_edit)
 
@@ -243,6 +244,7 @@ def test_an_edit_saved_while_the_publisher_confirms_stops_the_publication(admin_
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_saved_while_the_version_is_being_published_is_told_not_a_500(admin_client):
     draft = TermsVersionFactory(text_fi="Luettu teksti")
+    url = change_url(draft)  # here: the other thread has no English active
     published = threading.Event()
 
     def publish_holding_the_lock():
@@ -255,7 +257,7 @@ def test_an_edit_saved_while_the_version_is_being_published_is_told_not_a_500(ad
 
     def edit_after_the_publication():
         assert published.wait(timeout=10)
-        return admin_client.post(change_url(draft), edit(draft, text_fi="Myöhästynyt korjaus"))
+        return admin_client.post(url, edit(draft, text_fi="Myöhästynyt korjaus"))
 
     _, response = at_once(publish_holding_the_lock, edit_after_the_publication)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from onboarding.models import Registration
 from tests.factories import LEMPAALA
@@ -36,7 +38,11 @@ def refused(response, message: str = CHARACTERS) -> str:
     ],
 )
 def test_a_control_character_in_the_address_is_refused(client, terms, path):
-    refused(client.get(path, headers={"accept-language": "en"}))
+    language = "en" if path.startswith("/en/") else "fi"  # the address's language
+    page = client.get(path, headers={"accept-language": "en"}).content.decode()
+    with translation.override(language):
+        assert f'<html lang="{language}">' in page
+        assert gettext(CHARACTERS + ", such as control characters.") in page
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from onboarding.services.confirmations import (
 )
 from onboarding.services.privacy import (
     ERASED_NAME,
+    EVIDENCE_KEPT,
     person_data_export,
     person_erase,
     person_erasure_plan,
@@ -105,7 +106,7 @@ def test_the_export_holds_every_record_about_the_person(alices_data, lempaala, b
     assert {Kind.RECEIPT, Kind.DECISION, Kind.CONTACTS_CONFIRMATION, Kind.SIGN_IN_CODE} <= kinds
     [confirmation] = export["contact_confirmations"]
     assert confirmation["organisation"]["oid"] == lempaala.oid
-    assert "legal claims" in export["evidence_kept"]
+    assert export["evidence_kept"] == str(EVIDENCE_KEPT)
     json.dumps(export, cls=DjangoJSONEncoder)  # downloadable as it is
 
 
@@ -167,7 +168,7 @@ def test_erasing_a_person_pseudonymises_their_contacts_history_and_emails(
     assert not EmailAddress.objects.filter(user=teemu).exists()
     assert evidence() == before  # he is still named in the notification sent: it is evidence
     assert result.plan.notifications_kept == 1
-    assert "legal claims" in result.evidence_kept
+    assert result.evidence_kept == str(EVIDENCE_KEPT)
 
 
 def test_erasing_a_person_who_accepted_keeps_the_evidence_and_their_account(
