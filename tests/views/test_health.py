@@ -1,0 +1,93 @@
+"""/healthz: 200 naming each check when the database, the cache and the broker answer, 503 with
+the failing one marked when one does not; one query, no session, no cookie, never cached.
+(The database down is tested against a real gunicorn: tests/deploy/test_production_start.py.)"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+ALL_OK = {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on loopback where nothing listens: connections to it are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_it_answers_ok_for_each_check_with_one_query(client, django_assert_num_queries):
+    with django_assert_num_queries(1) as queries:
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == ALL_OK
+    assert queries.captured_queries[0]["sql"] == "SELECT 1"
+
+
+def test_it_is_never_cached_and_opens_no_session(client):
+    response = client.get("/healthz")
+
+    assert response["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers
+    assert not response.cookies
+    assert not response.wsgi_request.session.accessed
+
+
+def test_it_is_one_address_whatever_language_the_visitor_chose(client):
+    client.cookies["django_language"] = "sv"
+
+    response = client.get("/healthz", headers={"accept-language": "sv"})
+
+    assert response.status_code == 200
+    assert client.get("/sv/healthz").status_code == 404
+
+
+def test_it_answers_a_head_and_refuses_a_post(client):
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405
+
+
+def test_it_answers_503_naming_the_cache_when_redis_does_not_answer(client, closed_port):
+    redis_down = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+        }
+    }
+    with override_settings(CACHES=redis_down):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "failing",
+        "checks": {"database": "ok", "cache": "failing", "broker": "ok"},
+    }
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_it_answers_503_naming_the_broker_when_redis_does_not_answer(client, closed_port):
+    with override_settings(CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0"):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "failing",
+        "checks": {"database": "ok", "cache": "ok", "broker": "failing"},
+    }
+
+
+def test_a_failing_check_shows_no_error_text_nor_address(client, closed_port):
+    with override_settings(CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0"):
+        response = client.get("/healthz")
+
+    body = response.content.decode()
+    assert str(closed_port) not in body
+    assert "127.0.0.1" not in body
+    assert "rror" not in body
