@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -27,7 +28,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.environment import POSTGRES, PRODUCTION, available, in_ci
+from tests.environment import POSTGRES, PRODUCTION, Program, available, in_ci
 
 pytestmark = pytest.mark.redis
 
@@ -36,15 +37,21 @@ HOST = urlsplit(PRODUCTION["SITE_URL"]).hostname
 # As nginx sends every request on (deploy/nginx.conf.example).
 PROXY_HEADERS = {"Host": HOST, "X-Forwarded-Proto": "https"}
 STARTUP_SECONDS = 60  # generous: the test waits for gunicorn, never times it
+CURL = Program("curl", "/usr/bin/curl", "apt-get install curl")
+
+
+def needs(service) -> None:
+    """Skips the test when `service` is missing here; with CI=true, fails it."""
+    if not available(service):
+        if in_ci():
+            pytest.fail(f"CI=true and {service.missing_message()}")
+        pytest.skip(service.missing_message())
 
 
 @pytest.fixture(scope="module")
 def postgres() -> dict[str, str | int]:
     """Where to reach PostgreSQL as its superuser `postgres` (tests.environment.POSTGRES)."""
-    if not available(POSTGRES):
-        if in_ci():
-            pytest.fail(f"CI=true and {POSTGRES.missing_message()}")
-        pytest.skip(POSTGRES.missing_message())
+    needs(POSTGRES)
     parts = urlsplit(POSTGRES.url)
     host, port = POSTGRES.address
     return {"host": host, "port": port, "user": "postgres", "password": parts.password or ""}
@@ -196,6 +203,30 @@ def test_healthz_answers_ok_for_the_database_redis_cache_and_redis_broker(starte
     }
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
+
+
+def web_unit_start_check() -> list[str]:
+    """mpassid-web.service's ExecStartPost, as systemd reads it ("%%" is "%", "$$" is "$")."""
+    unit = (ROOT / "deploy" / "systemd" / "mpassid-web.service").read_text()
+    line = re.search(r"^ExecStartPost=(.*)$", unit, re.MULTILINE).group(1)
+    return shlex.split(line.replace("%%", "%").replace("$$", "$"))
+
+
+def test_the_web_units_start_check_passes_once_healthz_answers(started):
+    needs(CURL)
+    client, _ = started
+    address = str(client.base_url).rstrip("/")
+    command = [part.replace("http://127.0.0.1:8000", address) for part in web_unit_start_check()]
+
+    check = subprocess.run(
+        command,
+        env={"PATH": os.environ["PATH"], "SITE_URL": f"{PRODUCTION['SITE_URL']}/"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert check.returncode == 0, check.stderr
 
 
 def test_plain_http_is_sent_to_https_as_in_production(started):
