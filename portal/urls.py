@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onboarding import urls_register
 from onboarding.accounts import views as account_views
+from portal import views as portal_views
 
 admin.site.site_header = _("MPASSid administration")
 admin.site.site_title = _("MPASSid administration")
@@ -14,6 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The member register for programs: one address in every language.
     path("", include((urls_register.data_urlpatterns, "register_data"))),
+    # For the monitor and systemd (deploy/README.md, "Health check"): no language, no session.
+    path("healthz", portal_views.healthz, name="healthz"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
