@@ -89,8 +89,8 @@ def production_environment(database: str, static_root: Path) -> dict[str, str]:
         "HOME": os.environ.get("HOME", "/tmp"),
         **PRODUCTION,
         "DATABASE_URL": database,
-        "CACHE_URL": "rediscache://127.0.0.1:6379/14",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+        "CACHE_URL": "rediscache://127.0.0.1:6379/11",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/12",
         "EMAIL_URL": f"smtp://127.0.0.1:{closed_port()}",  # nothing here sends an email
         "STATIC_ROOT": str(static_root),
         "SECURE_SSL_REDIRECT": "true",
