@@ -3,7 +3,8 @@
 One read model for the page (/members/), the JSON and the CSV (/api/members.json, .csv). The
 whole register is built once per change (three queries, however many members) and kept in the
 Django cache under a token; `invalidate` replaces the token after every acceptance, lapse,
-approval and admin edit (on commit, by the signals below). The membership rules themselves are
+approval and admin edit (on commit, by the signals below), and after terms are published: the
+cached public pages (onboarding.page_cache) use the same token. The membership rules themselves are
 `services.membership.basis_of`'s.
 """
 
@@ -25,7 +26,13 @@ from django.utils import timezone
 
 from onboarding import selectors
 from onboarding.localised import localised
-from onboarding.models import LegacyContract, Organisation, Registration, TermsAcceptance
+from onboarding.models import (
+    LegacyContract,
+    Organisation,
+    Registration,
+    TermsAcceptance,
+    TermsVersion,
+)
 from onboarding.models.organisations import OrganisationKind, Sector, sectors_in_order
 from onboarding.services.membership import basis_of, with_basis
 from onboarding.spreadsheets import spreadsheet_safe
@@ -210,6 +217,12 @@ def _token() -> tuple[str, datetime]:
     return current
 
 
+def version() -> str:
+    """The token of the data the public pages show: it changes whenever `invalidate` runs
+    (onboarding.page_cache keeps its pages under it too)."""
+    return _token()[0]
+
+
 def invalidate() -> None:
     """The register changed: the next request builds it again. Call after commit."""
     cache.set(TOKEN_KEY, (uuid.uuid4().hex, timezone.now().replace(microsecond=0)), None)
@@ -260,11 +273,15 @@ SORTS = {
 def _changed(sender, instance=None, **kwargs) -> None:
     if sender is Registration and instance.status != Registration.Status.APPROVED:
         return
+    if sender is TermsVersion and not instance.is_published:
+        return  # a draft is shown nowhere public
     transaction.on_commit(invalidate)
 
 
 def connect_signals() -> None:
-    for model in (TermsAcceptance, Organisation, LegacyContract, Registration):
+    # Publishing terms changes no member, but the start and terms pages cached under the same
+    # token (onboarding.page_cache).
+    for model in (TermsAcceptance, Organisation, LegacyContract, Registration, TermsVersion):
         post_save.connect(_changed, sender=model, dispatch_uid=f"member-register-{model.__name__}")
     for model in (Organisation, LegacyContract):
         post_delete.connect(
