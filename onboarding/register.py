@@ -14,11 +14,13 @@ import csv
 import hashlib
 import io
 import json
+import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -209,11 +211,22 @@ def current_register() -> Register:
     return register
 
 
+_seen: tuple[tuple[str, datetime], float] | None = None  # (the token, when it was read)
+
+
 def _token() -> tuple[str, datetime]:
+    """The shared token, read again from the cache once PUBLIC_PAGES_RECHECK_SECONDS have
+    passed (a read of Redis costs a public page as much as the rest of it), or at once after
+    this process invalidated it."""
+    global _seen
+    now = clock.monotonic()
+    if _seen is not None and now - _seen[1] < settings.PUBLIC_PAGES_RECHECK_SECONDS:
+        return _seen[0]
     current = cache.get(TOKEN_KEY)
     if current is None:
         cache.add(TOKEN_KEY, (uuid.uuid4().hex, timezone.now()), None)
         current = cache.get(TOKEN_KEY)
+    _seen = (current, now)
     return current
 
 
@@ -225,7 +238,9 @@ def version() -> str:
 
 def invalidate() -> None:
     """The register changed: the next request builds it again. Call after commit."""
+    global _seen
     cache.set(TOKEN_KEY, (uuid.uuid4().hex, timezone.now().replace(microsecond=0)), None)
+    _seen = None
 
 
 def member_register(

@@ -67,6 +67,18 @@ def test_publishing_terms_changes_the_cached_pages_at_once(
     assert "2025-1" in client.get("/").content.decode()
 
 
+def test_the_worker_that_published_shows_it_at_once_however_long_it_trusts_the_cache(
+    client, terms, settings, django_capture_on_commit_callbacks
+):
+    """With Redis, each worker asks whether the pages changed at most once a second; the one
+    where staff published knows without asking."""
+    settings.PUBLIC_PAGES_RECHECK_SECONDS = 3600
+    client.get("/terms/")
+    with django_capture_on_commit_callbacks(execute=True):
+        published_terms(version="2025-1", effective_from=timezone.localdate())
+    assert "2025-1" in client.get("/terms/").content.decode()
+
+
 def test_an_approval_changes_the_cached_register_page(
     client, terms, django_capture_on_commit_callbacks
 ):
