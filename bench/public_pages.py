@@ -8,8 +8,9 @@ constant body). Goals (issue 13): the start, terms and register pages in every l
 ≥ 0.60 of the minimal view with p99 under 50 ms, /api/members.json at ≥ 0.80.
 
 Each page's run follows a run of the minimal view and is compared with it, so that other work on
-the machine weighs on both alike. BENCH_SECONDS sets each run's length (5 by default: 20 runs). Without wrk (`apt-get install wrk`) the
-benchmark says so and is skipped. `python -m bench.public_pages` runs this one alone.
+the machine weighs on both alike. BENCH_SECONDS sets each run's length (5 by default: 20 runs).
+Without wrk (`apt-get install wrk`) the benchmark says so and is skipped.
+`python -m bench.public_pages` runs this one alone.
 """
 
 from __future__ import annotations
