@@ -3,7 +3,8 @@
 One read model for the page (/members/), the JSON and the CSV (/api/members.json, .csv). The
 whole register is built once per change (three queries, however many members) and kept in the
 Django cache under a token; `invalidate` replaces the token after every acceptance, lapse,
-approval and admin edit (on commit, by the signals below). The membership rules themselves are
+approval and admin edit (on commit, by the signals below), and after terms are published: the
+cached public pages (onboarding.page_cache) use the same token. The membership rules themselves are
 `services.membership.basis_of`'s.
 """
 
@@ -13,11 +14,13 @@ import csv
 import hashlib
 import io
 import json
+import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -25,7 +28,13 @@ from django.utils import timezone
 
 from onboarding import selectors
 from onboarding.localised import localised
-from onboarding.models import LegacyContract, Organisation, Registration, TermsAcceptance
+from onboarding.models import (
+    LegacyContract,
+    Organisation,
+    Registration,
+    TermsAcceptance,
+    TermsVersion,
+)
 from onboarding.models.organisations import OrganisationKind, Sector, sectors_in_order
 from onboarding.services.membership import basis_of, with_basis
 from onboarding.spreadsheets import spreadsheet_safe
@@ -202,17 +211,36 @@ def current_register() -> Register:
     return register
 
 
+_seen: tuple[tuple[str, datetime], float] | None = None  # (the token, when it was read)
+
+
 def _token() -> tuple[str, datetime]:
+    """The shared token, read again from the cache once PUBLIC_PAGES_RECHECK_SECONDS have
+    passed (a read of Redis costs a public page as much as the rest of it), or at once after
+    this process invalidated it."""
+    global _seen
+    now = clock.monotonic()
+    if _seen is not None and now - _seen[1] < settings.PUBLIC_PAGES_RECHECK_SECONDS:
+        return _seen[0]
     current = cache.get(TOKEN_KEY)
     if current is None:
         cache.add(TOKEN_KEY, (uuid.uuid4().hex, timezone.now()), None)
         current = cache.get(TOKEN_KEY)
+    _seen = (current, now)
     return current
+
+
+def version() -> str:
+    """The token of the data the public pages show: it changes whenever `invalidate` runs
+    (onboarding.page_cache keeps its pages under it too)."""
+    return _token()[0]
 
 
 def invalidate() -> None:
     """The register changed: the next request builds it again. Call after commit."""
+    global _seen
     cache.set(TOKEN_KEY, (uuid.uuid4().hex, timezone.now().replace(microsecond=0)), None)
+    _seen = None
 
 
 def member_register(
@@ -260,11 +288,15 @@ SORTS = {
 def _changed(sender, instance=None, **kwargs) -> None:
     if sender is Registration and instance.status != Registration.Status.APPROVED:
         return
+    if sender is TermsVersion and not instance.is_published:
+        return  # a draft is shown nowhere public
     transaction.on_commit(invalidate)
 
 
 def connect_signals() -> None:
-    for model in (TermsAcceptance, Organisation, LegacyContract, Registration):
+    # Publishing terms changes no member, but the start and terms pages cached under the same
+    # token (onboarding.page_cache).
+    for model in (TermsAcceptance, Organisation, LegacyContract, Registration, TermsVersion):
         post_save.connect(_changed, sender=model, dispatch_uid=f"member-register-{model.__name__}")
     for model in (Organisation, LegacyContract):
         post_delete.connect(

@@ -107,6 +107,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: allauth keeps its rate-limit counters here, so production shares one (Redis).
 CACHES = {"default": env.cache_url_config(required("CACHE_URL", default="locmemcache://"))}
+# Seconds a worker serves the public pages and the register's data it has before asking the
+# cache whether they changed (onboarding.register): a publication or approval shows at once on
+# the worker that made it, on the others within this time. A cache in the process's own memory
+# (development, tests) is asked every time.
+PUBLIC_PAGES_RECHECK_SECONDS = 0.0 if CACHES["default"]["BACKEND"].endswith("LocMemCache") else 1.0
 AUTH_USER_MODEL = "onboarding.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -7,8 +7,10 @@ from django.utils.translation import get_language
 
 from onboarding import selectors
 from onboarding.models import TermsVersion
+from onboarding.page_cache import cached_public_page
 
 
+@cached_public_page
 def home(request):
     return render(
         request,
@@ -20,6 +22,7 @@ def home(request):
     )
 
 
+@cached_public_page
 def terms(request):
     overview = selectors.terms_overview()
     return render(

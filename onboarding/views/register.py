@@ -18,6 +18,7 @@ from django.views.decorators.http import condition, require_safe
 
 from onboarding import register
 from onboarding.models.organisations import OrganisationKind, Sector
+from onboarding.page_cache import cached_public_page
 
 PER_PAGE = 50
 SORTABLE = [
@@ -87,6 +88,7 @@ def _sort_links(request, sort: str) -> list[SortLink]:
 
 
 @require_safe
+@cached_public_page
 def members(request):
     form = RegisterFilters(request.GET or None)
     criteria = form.criteria() if form.is_bound else {}
