@@ -19,6 +19,8 @@ import socket
 import time
 from datetime import timedelta
 
+from django.core.mail.backends.smtp import EmailBackend
+
 SIZES = [int(n) for n in os.environ.get("BENCH_REMINDERS", "1000,10000").split(",") if n]
 
 
@@ -122,6 +124,29 @@ def _bare_loop(port: int, messages: list[tuple[str, str, bytes]]) -> float:
     return time.perf_counter() - started
 
 
+class OneConnectionBackend(EmailBackend):
+    """Django's SMTP backend kept open between emails: what sending a batch over one
+    connection would save (the send path itself opens one per email). Measured, not used."""
+
+    shared = None
+
+    def open(self):
+        if OneConnectionBackend.shared is None:
+            super().open()
+            OneConnectionBackend.shared = self.connection
+        self.connection = OneConnectionBackend.shared
+        return False
+
+    def close(self):  # kept for the next email
+        self.connection = None
+
+    @classmethod
+    def close_shared(cls) -> None:
+        if cls.shared is not None:
+            cls.shared.quit()
+            cls.shared = None
+
+
 def _one_size(size: int, first: int, port: int, sink: _Sink) -> dict:
     from django.core.mail import EmailMultiAlternatives
     from django.test.utils import override_settings
@@ -164,7 +189,18 @@ def _one_size(size: int, first: int, port: int, sink: _Sink) -> dict:
         send_s, send_q, _ = timed(send_all)
     assert sink.messages - received == len(queued)
     assert not OutgoingEmail.objects.filter(pk__in=queued).exclude(status="sent").exists()
+
+    # The same again over one connection (the emails queued again, for the measurement only).
+    OutgoingEmail.objects.filter(pk__in=queued).update(
+        status="queued", attempts=0, sent_at=None, next_attempt_at=timezone.now()
+    )
+    received = sink.messages
+    with override_settings(EMAIL_BACKEND="bench.reminders.OneConnectionBackend"):
+        one_s, _q, _ = timed(send_all)
+    OneConnectionBackend.close_shared()
+    assert sink.messages - received == len(queued)
     return {
+        "one_connection": one_s,
         "organisations": size,
         "emails": len(queued),
         "setup": setup,
@@ -225,6 +261,16 @@ def run() -> None:
             f"{r['bare']:>14.2f} s  {r['write']:>7.2f} s  {r['send']:>7.2f} s  {total:>7.2f} s  "
             f"{total / r['bare']:>6.1f}×  {r['send'] / r['bare']:>4.1f}×  "
             f"{r['write_q']:>9,}  {r['send_q']:>9,}  {r['setup']:>5.1f} s"
+        )
+    print(
+        "(c) again, Django's SMTP backend kept open between emails (what one connection per "
+        "batch would save):"
+    )
+    for r in results:
+        print(
+            f"at {r['organisations']:,}: {r['one_connection']:.2f} s, "
+            f"{r['one_connection'] / r['bare']:.1f}× the bare loop (c was "
+            f"{r['send'] / r['bare']:.1f}×)"
         )
     for r in results:
         print(
