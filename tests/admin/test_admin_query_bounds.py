@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = [
     ("organisation", {}),
     ("organisation", {"q": "Koulutustoimija", "o": "-2"}),
+    ("organisation", {"o": "-6.7"}),  # by active contacts, then latest terms
     ("contactperson", {}),
     ("contactperson", {"q": "example.fi"}),
     ("termsacceptance", {}),
