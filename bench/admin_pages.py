@@ -6,7 +6,8 @@ NOTIFICATIONS notifications waiting for review (through the submit service, with
 and an email to every organisation (bulk inserted, sent). Then times each page with Django's
 test client, signed in as staff with a second factor, beside a minimal view (a constant
 answer) requested the same way through the same middleware in the same run: the median of
-RUNS requests each, after one to warm up, and the queries of one.
+RUNS requests each, after one to warm up, and the queries of one. All of it in one
+transaction, rolled back at the end (only GETs are timed).
 """
 
 from __future__ import annotations
@@ -175,12 +176,23 @@ def _measure(client, url: str) -> tuple[float, int]:
 
 
 def run() -> None:
-    from django.test.utils import override_settings
-    from django.urls import reverse
+    from django.db import transaction
 
     from portal.celery import app
 
     app.conf.task_always_eager = False  # the notifications' emails wait in the broker, unsent
+    # All in one transaction, rolled back at the end: the next benchmark (import_legacy) needs
+    # an empty database, and the evidence tables refuse deletes. Only GETs are timed.
+    with transaction.atomic():
+        results, seeded, review = _seed_and_measure()
+        transaction.set_rollback(True)
+    _print(results, seeded)
+
+
+def _seed_and_measure():
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
     started = time.perf_counter()
     review = _seed()
     seeded = time.perf_counter() - started
@@ -206,7 +218,10 @@ def run() -> None:
             ("review page", reverse("admin:onboarding_registration_change", args=[review]))
         )
         results = [(label, *_measure(client, url)) for label, url in pages]
+    return results, seeded, review
 
+
+def _print(results, seeded: float) -> None:
     print(
         f"Admin pages at {ORGANISATIONS:,} organisations ({2 * ORGANISATIONS:,} contacts, "
         f"{ACCEPTANCES:,} acceptances, {NOTIFICATIONS} notifications to review, "
