@@ -1,0 +1,279 @@
+"""A reminder run to many organisations, two administrative contacts each, one step due.
+
+Measured in one run, to an SMTP sink on loopback (aiosmtpd, in this process):
+(a) the baseline: a bare smtplib loop sending the same number of messages, of the same size,
+    over one connection;
+(b) the reminder run (`reminders_send_due`): the outbox written, one email per contact;
+(c) sending every one of them through the real send path, `outgoing_email_send` per email as
+    the worker does (in process here, without Celery);
+and the database queries of b and c. Run at 1,000 and 10,000 organisations (BENCH_REMINDERS
+chooses the sizes, e.g. `BENCH_REMINDERS=1000`), to show what the queries grow with.
+Each size is timed once: a reminder step is sent once.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import time
+from datetime import timedelta
+
+from django.core.mail.backends.smtp import EmailBackend
+
+SIZES = [int(n) for n in os.environ.get("BENCH_REMINDERS", "1000,10000").split(",") if n]
+
+
+class _Sink:
+    """Accepts every message and counts them."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages += 1
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _seed(size: int, first: int, effective_from):
+    """`size` legacy members (numbered from `first`), two administrative contacts each, and a
+    campaign launched five days ago whose 7-day reminder falls due today."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from bench.import_legacy import business_id
+    from onboarding import services
+    from onboarding.models import (
+        AcceptanceCampaign,
+        CampaignMessage,
+        ContactPerson,
+        Organisation,
+        OutgoingEmail,
+        TermsVersion,
+    )
+    from onboarding.services.campaigns import campaign_create, campaign_launch
+
+    # Earlier sizes' members and campaigns are done with: each size has its own.
+    Organisation.objects.filter(membership="legacy_contract").update(membership="lapsed")
+    AcceptanceCampaign.objects.update(lapsed_at=timezone.now())
+    # Published before the members exist: its announcement goes to none of them.
+    draft = TermsVersion.objects.create(
+        version=f"bench-{first}",
+        title_fi="MPASSid-palvelun käyttöehdot",
+        title_sv="Användarvillkor för MPASSid",
+        title_en="Terms of use of MPASSid",
+        text_fi="1. Palvelu\nMPASSid on tunnistuksenvälityspalvelu.",
+        text_sv="1. Tjänsten\nMPASSid är en identifieringsförmedlingstjänst.",
+        text_en="1. The service\nMPASSid is an identity brokering service.",
+        effective_from=effective_from,
+    )
+    terms = services.terms_publish(
+        terms_version=draft, expected_sha256=draft.compute_content_sha256()
+    )
+    organisations = Organisation.objects.bulk_create(
+        Organisation(
+            oid=f"1.2.246.562.10.{20_000_000_000 + n}",
+            name_fi=f"Koulutustoimija {n}",
+            name_sv=f"Utbildningsaktör {n}",
+            business_id=business_id(n),
+            kind="education_provider",
+            membership="legacy_contract",
+        )
+        for n in range(first, first + size)
+    )
+    ContactPerson.objects.bulk_create(
+        ContactPerson(
+            organisation=organisation,
+            name=f"Yhteys Henkilö {organisation.pk}-{c}",
+            email=f"rehtori.{c}@koulutustoimija{organisation.pk}.fi",
+            phone="+358401234567",
+            role="administrative",
+            language=["fi", "sv"][c],
+        )
+        for organisation in organisations
+        for c in range(2)
+    )
+    campaign = campaign_create(
+        terms_version=terms,
+        deadline=timezone.localdate() + timedelta(days=7),
+        audience="legacy",
+        offsets=[7],
+    )
+    campaign_launch(campaign_id=campaign.pk)
+    # As if launched and invited five days ago, the invitations sent then.
+    AcceptanceCampaign.objects.filter(pk=campaign.pk).update(
+        launched_at=F("launched_at") - timedelta(days=5)
+    )
+    CampaignMessage.objects.filter(campaign=campaign).update(
+        created_at=F("created_at") - timedelta(days=5)
+    )
+    OutgoingEmail.objects.filter(status="queued").update(status="sent", sent_at=timezone.now())
+
+
+def _bare_loop(port: int, messages: list[tuple[str, str, bytes]]) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for sender, recipient, data in messages:
+            smtp.sendmail(sender, [recipient], data)
+    return time.perf_counter() - started
+
+
+class OneConnectionBackend(EmailBackend):
+    """Django's SMTP backend kept open between emails: what sending a batch over one
+    connection would save (the send path itself opens one per email). Measured, not used."""
+
+    shared = None
+
+    def open(self):
+        if OneConnectionBackend.shared is None:
+            super().open()
+            OneConnectionBackend.shared = self.connection
+        self.connection = OneConnectionBackend.shared
+        return False
+
+    def close(self):  # kept for the next email
+        self.connection = None
+
+    @classmethod
+    def close_shared(cls) -> None:
+        if cls.shared is not None:
+            cls.shared.quit()
+            cls.shared = None
+
+
+def _one_size(size: int, first: int, port: int, sink: _Sink) -> dict:
+    from django.core.mail import EmailMultiAlternatives
+    from django.test.utils import override_settings
+    from django.utils import timezone
+
+    from bench import timed
+    from onboarding.models import OutgoingEmail
+    from onboarding.services.campaigns import reminders_send_due
+    from onboarding.services.outgoing_emails import outgoing_email_send
+
+    setup_started = time.perf_counter()
+    # Each size's version takes effect after the last one's, all by today.
+    effective_from = timezone.localdate() - timedelta(days=len(SIZES) - SIZES.index(size))
+    _seed(size, first, effective_from)
+    setup = time.perf_counter() - setup_started
+
+    write_s, write_q, planned = timed(reminders_send_due)
+    queued = list(
+        OutgoingEmail.objects.filter(status="queued").order_by("pk").values_list("pk", flat=True)
+    )
+    assert len(planned) == len(queued) == 2 * size, (len(planned), len(queued))
+
+    # The baseline's messages: the same emails as the send path makes them, as bytes.
+    messages = []
+    for email in OutgoingEmail.objects.filter(pk__in=queued).iterator():
+        message = EmailMultiAlternatives(email.subject, email.body_text, to=[email.to])
+        if email.body_html:
+            message.attach_alternative(email.body_html, "text/html")
+        messages.append((message.from_email, email.to, message.message().as_bytes(linesep="\r\n")))
+    received = sink.messages
+    bare = _bare_loop(port, messages)
+    assert sink.messages - received == len(messages)
+
+    def send_all():
+        for email_id in queued:
+            outgoing_email_send(email_id=email_id)
+
+    received = sink.messages
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"):
+        send_s, send_q, _ = timed(send_all)
+    assert sink.messages - received == len(queued)
+    assert not OutgoingEmail.objects.filter(pk__in=queued).exclude(status="sent").exists()
+
+    # The same again over one connection (the emails queued again, for the measurement only).
+    OutgoingEmail.objects.filter(pk__in=queued).update(
+        status="queued", attempts=0, sent_at=None, next_attempt_at=timezone.now()
+    )
+    received = sink.messages
+    with override_settings(EMAIL_BACKEND="bench.reminders.OneConnectionBackend"):
+        one_s, _q, _ = timed(send_all)
+    OneConnectionBackend.close_shared()
+    assert sink.messages - received == len(queued)
+    return {
+        "one_connection": one_s,
+        "organisations": size,
+        "emails": len(queued),
+        "setup": setup,
+        "bare": bare,
+        "write": write_s,
+        "write_q": write_q,
+        "send": send_s,
+        "send_q": send_q,
+        "bytes": sum(len(m[2]) for m in messages) // len(messages),
+    }
+
+
+def run() -> None:
+    import logging
+
+    from aiosmtpd.controller import Controller
+    from django.test.utils import override_settings
+
+    from portal.celery import app
+
+    # Tasks go to the broker, as in production (the memory broker's default is eager), and are
+    # not consumed: the sending is timed on its own, through the same service the task calls.
+    app.conf.task_always_eager = False
+    sink = _Sink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, server_hostname="sink.localhost")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    controller.start()
+    results = []
+    try:
+        with override_settings(
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=port,
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+        ):
+            first = 0
+            for size in SIZES:
+                results.append(_one_size(size, first, port, sink))
+                first += size
+    finally:
+        controller.stop()
+
+    print(
+        "A reminder run (one step due, two contacts per organisation) to an SMTP sink on loopback"
+    )
+    print(
+        f"{'organisations':>13}  {'emails':>6}  {'size':>6}  {'(a) bare smtplib':>16}  "
+        f"{'(b) write':>9}  {'(c) send':>9}  {'b+c':>9}  {'(b+c)/a':>7}  {'c/a':>5}  "
+        f"{'queries b':>9}  {'queries c':>9}  {'setup':>7}"
+    )
+    for r in results:
+        total = r["write"] + r["send"]
+        print(
+            f"{r['organisations']:>13,}  {r['emails']:>6,}  {r['bytes']:>5,}B  "
+            f"{r['bare']:>14.2f} s  {r['write']:>7.2f} s  {r['send']:>7.2f} s  {total:>7.2f} s  "
+            f"{total / r['bare']:>6.1f}×  {r['send'] / r['bare']:>4.1f}×  "
+            f"{r['write_q']:>9,}  {r['send_q']:>9,}  {r['setup']:>5.1f} s"
+        )
+    print(
+        "(c) again, Django's SMTP backend kept open between emails (what one connection per "
+        "batch would save):"
+    )
+    for r in results:
+        print(
+            f"at {r['organisations']:,}: {r['one_connection']:.2f} s, "
+            f"{r['one_connection'] / r['bare']:.1f}× the bare loop (c was "
+            f"{r['send'] / r['bare']:.1f}×)"
+        )
+    for r in results:
+        print(
+            f"at {r['organisations']:,}: {r['write_q'] / r['organisations']:.1f} queries per "
+            f"organisation to write, {r['send_q'] / r['emails']:.1f} per email to send"
+        )
