@@ -7,14 +7,53 @@ start and dropped at the end, so they never touch real data.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 BENCH_DATABASE_SUFFIX = "_bench"  # not pytest's test database, which may be in use meanwhile
+REPO = Path(__file__).resolve().parent.parent
+
+
+def machine() -> str:
+    """What the figures were measured on: cores, memory and the commit (marked when the
+    working tree had changes)."""
+    return f"Machine: {os.cpu_count()} cores, {_memory()}; commit {_commit()}"
+
+
+def _memory() -> str:
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        kib = int(re.search(r"MemTotal:\s+(\d+) kB", meminfo).group(1))
+        return f"{kib / 2**20:.0f} GiB memory"
+    except (OSError, AttributeError):
+        return "memory unknown"
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(  # noqa: S603 (our own git, fixed arguments)
+            ["git", *args],  # noqa: S607
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except OSError:
+        return "unknown"
+    return (
+        f"{commit}{' (with uncommitted changes)' if dirty else ''}" or "unknown"
+    )  # not pytest's test database, which may be in use meanwhile
 
 
 @dataclass(frozen=True)

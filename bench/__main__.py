@@ -20,6 +20,7 @@ def main() -> None:
     names = sorted(
         m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_")
     )
+    print(bench.machine(), end="\n\n")
     with bench.test_database(), translation.override("en"):
         for name in names:
             module = importlib.import_module(f"bench.{name}")

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench import machine
+
 REPO = Path(__file__).resolve().parent.parent
 CACHE_URL = (
     "rediscache://127.0.0.1:6379/10"  # a database number no test uses (tests/integration: 13, 14)
@@ -285,7 +287,7 @@ def print_results(pairs: list[tuple[Result, Result]], *, seconds: int, members: 
         "production settings (DEBUG off, PostgreSQL, Redis cache); "
         f"{members} members in the register"
     )
-    print(f"Machine: {os.cpu_count()} cores, {_memory()}; commit {_commit()}")
+    print(machine())
     minimal = sorted(m.requests_per_second for m, _page in pairs)
     print(
         f"The minimal view, run before each page: {minimal[0]:.0f}–{minimal[-1]:.0f} requests/s "
@@ -306,34 +308,6 @@ def print_results(pairs: list[tuple[Result, Result]], *, seconds: int, members: 
             f"{r.p99_ms:>5.1f} ms  {m.requests_per_second:>8.0f}  {ratio:>9.2f}  "
             f"{f'≥{goal:.2f}, <{P99_GOAL_MS:.0f}ms':>11}  {met}{errors}"
         )
-
-
-def _memory() -> str:
-    try:
-        meminfo = Path("/proc/meminfo").read_text()
-        kib = int(re.search(r"MemTotal:\s+(\d+) kB", meminfo).group(1))
-        return f"{kib / 2**20:.0f} GiB memory"
-    except (OSError, AttributeError):
-        return "memory unknown"
-
-
-def _commit() -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return f"{commit}{' (with uncommitted changes)' if dirty else ''}" or "unknown"
-    except OSError:
-        return "unknown"
 
 
 if __name__ == "__main__":

@@ -74,8 +74,8 @@ class TermsOverview:
 def terms_overview(*, on: date | None = None) -> TermsOverview:
     """Every published version, as the terms page shows them on `on` (today)."""
     on = on or timezone.localdate()
-    current = current_terms(on=on)
-    versions = list(published_terms())
+    versions = list(published_terms())  # in current_terms' order: the first in force is current
+    current = next((v for v in versions if v.effective_from <= on), None)
     upcoming = [v for v in versions if v.effective_from > on]
     return TermsOverview(
         current=current,

@@ -162,3 +162,15 @@ def test_the_demo_terms_point_to_section_4_for_personal_data_in_every_language(
     page = client.get(f"{prefix}/terms/").content.decode()
     assert f'<h3 id="section-4">{heading}</h3>' in page
     assert len(contents_links(page)) == 6
+
+
+def test_the_terms_page_reads_the_published_versions_once(
+    client, django_assert_max_num_queries
+):
+    sectioned_terms(version="2023-1", effective_from=date(2023, 1, 1))
+    sectioned_terms(version="2099-1", effective_from=timezone.localdate() + timedelta(days=30))
+    with django_assert_max_num_queries(10) as queries:
+        page = client.get("/en/terms/").content.decode()
+    reads = [q["sql"] for q in queries.captured_queries if "onboarding_termsversion" in q["sql"]]
+    assert len(reads) == 1
+    assert 'id="section-1"' in page and 'id="v2099-1-section-1"' in page  # current and coming
