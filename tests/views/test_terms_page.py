@@ -164,9 +164,7 @@ def test_the_demo_terms_point_to_section_4_for_personal_data_in_every_language(
     assert len(contents_links(page)) == 6
 
 
-def test_the_terms_page_reads_the_published_versions_once(
-    client, django_assert_max_num_queries
-):
+def test_the_terms_page_reads_the_published_versions_once(client, django_assert_max_num_queries):
     sectioned_terms(version="2023-1", effective_from=date(2023, 1, 1))
     sectioned_terms(version="2099-1", effective_from=timezone.localdate() + timedelta(days=30))
     with django_assert_max_num_queries(10) as queries:
