@@ -285,7 +285,7 @@ def print_results(pairs: list[tuple[Result, Result]], *, seconds: int, members: 
         "production settings (DEBUG off, PostgreSQL, Redis cache); "
         f"{members} members in the register"
     )
-    print(f"Machine: {os.cpu_count()} cores, {_memory()}; commit {_commit()}")
+    print(f"Machine: {os.cpu_count()} cores, {machine_memory()}; commit {commit_label()}")
     minimal = sorted(m.requests_per_second for m, _page in pairs)
     print(
         f"The minimal view, run before each page: {minimal[0]:.0f}–{minimal[-1]:.0f} requests/s "
@@ -308,7 +308,7 @@ def print_results(pairs: list[tuple[Result, Result]], *, seconds: int, members: 
         )
 
 
-def _memory() -> str:
+def machine_memory() -> str:
     try:
         meminfo = Path("/proc/meminfo").read_text()
         kib = int(re.search(r"MemTotal:\s+(\d+) kB", meminfo).group(1))
@@ -317,7 +317,7 @@ def _memory() -> str:
         return "memory unknown"
 
 
-def _commit() -> str:
+def commit_label() -> str:
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
