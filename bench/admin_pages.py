@@ -56,23 +56,13 @@ def _seed() -> int:
         Organisation,
         OutgoingEmail,
         TermsAcceptance,
-        TermsVersion,
         User,
     )
-    from tests.factories import notification_data
+    from tests.factories import notification_data, published_terms
 
-    draft = TermsVersion.objects.create(
+    terms = published_terms(
         version="2024-1",
-        title_fi="MPASSid-palvelun käyttöehdot",
-        title_sv="Användarvillkor för MPASSid",
-        title_en="Terms of use of MPASSid",
-        text_fi="1. Palvelu\nMPASSid on tunnistuksenvälityspalvelu.",
-        text_sv="1. Tjänsten\nMPASSid är en identifieringsförmedlingstjänst.",
-        text_en="1. The service\nMPASSid is an identity brokering service.",
         effective_from=timezone.localdate(),
-    )
-    terms = services.terms_publish(
-        terms_version=draft, expected_sha256=draft.compute_content_sha256()
     )
     organisations = Organisation.objects.bulk_create(
         Organisation(

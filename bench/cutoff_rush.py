@@ -23,9 +23,6 @@ from __future__ import annotations
 import os
 import re
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -34,13 +31,7 @@ from datetime import date
 from http.cookies import SimpleCookie
 
 from bench import machine
-from bench.public_pages import (
-    REPO,
-    flush_cache,
-    free_port,
-    production_environment,
-    wait_until_up,
-)
+from bench.public_pages import served
 
 PEOPLE = int(os.environ.get("RUSH_PEOPLE", "500"))
 CLIENTS = 32
@@ -79,44 +70,16 @@ class Flow:
 
 def run() -> None:
     seed()
-    with tempfile.TemporaryDirectory(prefix="bench-static-") as static_root:
-        env = {
-            **production_environment(static_root),
-            "CELERY_BROKER_URL": BROKER_URL,
-            "TRUSTED_PROXY_COUNT": "1",
-            "ORGANISATION_SERVICE_URL": "",  # no lookups in OPH's registry from a benchmark
-        }
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=REPO,
-            env=env,
-            check=True,
-        )
-        flush_cache()
-        _flush_broker()
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603 (our own command line)
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers=2",
-                f"--bind=127.0.0.1:{port}",
-                "--log-level=warning",
-                "portal.wsgi:application",
-            ],
-            cwd=REPO,
-            env=env,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(base + "/")
+    _flush_broker()
+    try:
+        with served(
+            CELERY_BROKER_URL=BROKER_URL,
+            TRUSTED_PROXY_COUNT="1",
+            ORGANISATION_SERVICE_URL="",  # no lookups in OPH's registry from a benchmark
+        ) as base:
             flows, seconds = rush(base)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            flush_cache()
-            queued = _flush_broker()
+    finally:
+        queued = _flush_broker()
     print_results(flows, seconds=seconds, queued=queued)
 
 
@@ -126,21 +89,15 @@ def seed() -> None:
     from allauth.account.models import EmailAddress
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-    from onboarding import selectors, services
-    from onboarding.models import TermsVersion, User
+    from onboarding import selectors
+    from onboarding.models import User
+    from tests.factories import published_terms
 
     if selectors.current_terms() is None:
-        draft = TermsVersion.objects.create(
+        published_terms(
             version="cutoff-rush",  # public_pages, run after it by `make bench`, makes 2024-1
-            title_fi="MPASSid-palvelun käyttöehdot",
-            title_sv="Användarvillkor för MPASSid",
-            title_en="Terms of use of MPASSid",
-            text_fi="1. Palvelu\nMPASSid on tunnistuksenvälityspalvelu.\n" * 40,
-            text_sv="1. Tjänsten\nMPASSid är en identifieringsförmedlingstjänst.\n" * 40,
-            text_en="1. The service\nMPASSid is an identity brokering service.\n" * 40,
             effective_from=date(2023, 1, 1),
         )
-        services.terms_publish(terms_version=draft, expected_sha256=draft.compute_content_sha256())
     # Production's hasher (Django's default, PBKDF2): tests.settings hashes with MD5, which the
     # server under production settings would not know. One hash serves all: one password.
     password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import time
 from datetime import timedelta
 
 from django.core.mail.backends.smtp import EmailBackend
+
+from bench.public_pages import free_port
 
 SIZES = [int(n) for n in os.environ.get("BENCH_REMINDERS", "1000,10000").split(",") if n]
 
@@ -35,12 +36,6 @@ class _Sink:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _seed(size: int, first: int, effective_from):
     """`size` legacy members (numbered from `first`), two administrative contacts each, and a
     campaign launched five days ago whose 7-day reminder falls due today."""
@@ -48,33 +43,23 @@ def _seed(size: int, first: int, effective_from):
     from django.utils import timezone
 
     from bench.import_legacy import business_id
-    from onboarding import services
     from onboarding.models import (
         AcceptanceCampaign,
         CampaignMessage,
         ContactPerson,
         Organisation,
         OutgoingEmail,
-        TermsVersion,
     )
     from onboarding.services.campaigns import campaign_create, campaign_launch
+    from tests.factories import published_terms
 
     # Earlier sizes' members and campaigns are done with: each size has its own.
     Organisation.objects.filter(membership="legacy_contract").update(membership="lapsed")
     AcceptanceCampaign.objects.update(lapsed_at=timezone.now())
     # Published before the members exist: its announcement goes to none of them.
-    draft = TermsVersion.objects.create(
+    terms = published_terms(
         version=f"bench-{first}",
-        title_fi="MPASSid-palvelun käyttöehdot",
-        title_sv="Användarvillkor för MPASSid",
-        title_en="Terms of use of MPASSid",
-        text_fi="1. Palvelu\nMPASSid on tunnistuksenvälityspalvelu.",
-        text_sv="1. Tjänsten\nMPASSid är en identifieringsförmedlingstjänst.",
-        text_en="1. The service\nMPASSid is an identity brokering service.",
         effective_from=effective_from,
-    )
-    terms = services.terms_publish(
-        terms_version=draft, expected_sha256=draft.compute_content_sha256()
     )
     organisations = Organisation.objects.bulk_create(
         Organisation(
@@ -225,7 +210,7 @@ def run() -> None:
     # not consumed: the sending is timed on its own, through the same service the task calls.
     app.conf.task_always_eager = False
     sink = _Sink()
-    port = _free_port()
+    port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port, server_hostname="sink.localhost")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller.start()
