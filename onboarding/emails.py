@@ -226,19 +226,14 @@ def account_message(
     code, an address to verify, a password reset, a notice about the account. No stored
     event causes it, so each has a key of its own. Sent at once after commit, on the account
     queue, and never after `expires_at` (the lifetime of its code or link)."""
-    language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
-    email = OutgoingEmail.objects.create(
-        key=email_key(kind, {}, uuid.uuid4().hex, to),
-        kind=kind,
+    return _write(
+        kind,
         to=to,
         language=language,
-        subject=subject,
-        body_text=text,
-        body_html=html,
+        message=lambda _language: (subject, text, html),  # rendered already, in `language`
+        step=uuid.uuid4().hex,
         expires_at=expires_at,
     )
-    transaction.on_commit(lambda: _enqueue(email.pk, email.kind))
-    return email
 
 
 Message = Callable[[str], tuple[str, str, str]]
@@ -272,12 +267,20 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
 
 
 def _write(
-    kind: str, *, to: str, language: str, message: Message, step: str = "", **cause
+    kind: str,
+    *,
+    to: str,
+    language: str,
+    message: Message,
+    step: str = "",
+    expires_at: datetime | None = None,
+    **cause,
 ) -> OutgoingEmail:
     """Write the email to the outbox unless it was written before; returns the outbox row.
 
     The caller's transaction is the event's: the email exists if and only if the event does.
-    `cause` names the rows that caused it (`OutgoingEmail.CAUSES`).
+    `cause` names the rows that caused it (`OutgoingEmail.CAUSES`); `expires_at` ends the life
+    of a code or link it carries (it is never sent after).
     """
     language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
     subject, text, html = message(language)
@@ -291,6 +294,7 @@ def _write(
             "subject": subject,
             "body_text": text,
             "body_html": html,
+            "expires_at": expires_at,
         },
     )
     if created:
