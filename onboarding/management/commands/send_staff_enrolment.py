@@ -23,7 +23,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         user = get_user_model().objects.filter(email__iexact=options["email"].strip()).first()
-        if user is None or not (user.is_staff and user.is_active):
-            raise CommandError(f"No active staff member {options['email']!r}.")
-        link = staff_enrolment_send(user=user, remove_second_factor=options["remove_second_factor"])
+        refused = CommandError(f"No active staff member {options['email']!r}.")
+        if user is None:
+            raise refused
+        try:  # the service decides who gets one: active staff only
+            link = staff_enrolment_send(
+                user=user, remove_second_factor=options["remove_second_factor"]
+            )
+        except ValueError:
+            raise refused from None
         self.stdout.write(f"An enrolment link was emailed to {user.email}: {link}")
