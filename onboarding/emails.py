@@ -8,6 +8,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
@@ -82,35 +83,51 @@ def _registration_message(template: str, registration: Registration) -> Message:
     return _message(template, {"registration": registration})
 
 
-def campaign_message(
+@dataclass(frozen=True)
+class CampaignRecipient:
+    """One contact of a target, with the contact's personal `link`, and for an invitation the
+    organisation's latest acceptance of an earlier version (it then asks to accept a new one)."""
+
+    organisation: Organisation
+    contact: ContactPerson
+    link: str
+    earlier_acceptance: TermsAcceptance | None = None
+
+
+def campaign_messages(
     *,
     campaign: AcceptanceCampaign,
-    organisation: Organisation,
     step: str,
-    contact: ContactPerson,
-    link: str,
     today: date,
-    earlier_acceptance: TermsAcceptance | None = None,
-) -> OutgoingEmail:
-    """One step of a campaign (its invitation, a reminder, the lapse notice) to one contact of
-    a target, with the contact's personal `link`."""
+    recipients: list[CampaignRecipient],
+) -> list[OutgoingEmail]:
+    """One step of a campaign (its invitation, a reminder, the lapse notice) to each of
+    `recipients`, written together (see `_write_many`): the caller holds the targets' locks."""
     kind = _CAMPAIGN_KINDS.get(step, Kind.CAMPAIGN_REMINDER)
-    context = {
-        "campaign": campaign,
-        "organisation": organisation,
-        "contact": contact,
-        "days_left": (campaign.deadline - today).days,
-        "earlier_acceptance": earlier_acceptance,
-        "link": link,
-    }
-    return _write(
-        kind,
-        to=contact.email.lower(),
-        language=contact.language,
-        message=_message(kind.value, context),
-        campaign=campaign,
-        organisation=organisation,
-        step=step if kind == Kind.CAMPAIGN_REMINDER else "",
+    days_left = (campaign.deadline - today).days
+    return _write_many(
+        [
+            _outbox_email(
+                kind,
+                to=recipient.contact.email.lower(),
+                language=recipient.contact.language,
+                message=_message(
+                    kind.value,
+                    {
+                        "campaign": campaign,
+                        "organisation": recipient.organisation,
+                        "contact": recipient.contact,
+                        "days_left": days_left,
+                        "earlier_acceptance": recipient.earlier_acceptance,
+                        "link": recipient.link,
+                    },
+                ),
+                campaign=campaign,
+                organisation=recipient.organisation,
+                step=step if kind == Kind.CAMPAIGN_REMINDER else "",
+            )
+            for recipient in recipients
+        ]
     )
 
 
@@ -149,36 +166,51 @@ def evidence_alert(evidence_check: EvidenceCheck) -> list[OutgoingEmail]:
     return _to_staff(Kind.EVIDENCE_ALERT, message, evidence_check=evidence_check)
 
 
-def contacts_confirmation(
+@dataclass(frozen=True)
+class ConfirmationRecipient:
+    """One administrative contact of an organisation asked to confirm its `contacts`, with the
+    contact's personal `link`."""
+
+    organisation: Organisation
+    contact: ContactPerson
+    contacts: list[ContactPerson]
+    link: str
+
+
+def contacts_confirmations(
     *,
     confirmation_round: ContactsConfirmationRound,
-    organisation: Organisation,
     step: str,
-    contact: ContactPerson,
-    contacts: list[ContactPerson],
-    link: str,
-) -> OutgoingEmail:
-    """The yearly request to confirm the organisation's `contacts` (step "request"), or a
-    reminder of it (a step in days before the deadline), to one administrative contact with
-    the contact's personal `link`."""
+    recipients: list[ConfirmationRecipient],
+) -> list[OutgoingEmail]:
+    """The yearly request to confirm the organisation's contacts (step "request"), or a
+    reminder of it (a step in days before the deadline), to each of `recipients`, written
+    together (see `_write_many`): the caller holds the targets' locks."""
     is_request = step == ContactsConfirmationMessage.REQUEST
     kind = Kind.CONTACTS_CONFIRMATION if is_request else Kind.CONTACTS_CONFIRMATION_REMINDER
-    context = {
-        "confirmation_round": confirmation_round,
-        "organisation": organisation,
-        "contact": contact,
-        "contacts": contacts,
-        "is_reminder": not is_request,
-        "link": link,
-    }
-    return _write(
-        kind,
-        to=contact.email.lower(),
-        language=contact.language,
-        message=_message("contacts_confirmation", context),
-        organisation=organisation,
-        contacts_confirmation_round=confirmation_round,
-        step="" if is_request else step,
+    return _write_many(
+        [
+            _outbox_email(
+                kind,
+                to=recipient.contact.email.lower(),
+                language=recipient.contact.language,
+                message=_message(
+                    "contacts_confirmation",
+                    {
+                        "confirmation_round": confirmation_round,
+                        "organisation": recipient.organisation,
+                        "contact": recipient.contact,
+                        "contacts": recipient.contacts,
+                        "is_reminder": not is_request,
+                        "link": recipient.link,
+                    },
+                ),
+                organisation=recipient.organisation,
+                contacts_confirmation_round=confirmation_round,
+                step="" if is_request else step,
+            )
+            for recipient in recipients
+        ]
     )
 
 
@@ -282,24 +314,59 @@ def _write(
     `cause` names the rows that caused it (`OutgoingEmail.CAUSES`); `expires_at` ends the life
     of a code or link it carries (it is never sent after).
     """
+    unsaved = _outbox_email(
+        kind, to=to, language=language, message=message, step=step, expires_at=expires_at, **cause
+    )
+    values = {f.attname: getattr(unsaved, f.attname) for f in OutgoingEmail._meta.concrete_fields}
+    del values["id"], values["key"]
+    email, created = OutgoingEmail.objects.get_or_create(key=unsaved.key, defaults=values)
+    if created:
+        transaction.on_commit(lambda: _enqueue([email]))
+    return email
+
+
+def _write_many(unsaved: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """`_write` for many emails in three queries: returns the outbox rows, in order.
+
+    Only for a caller that holds locks under which nobody else writes the same keys (a campaign
+    step under its targets' locks): an email written before is found by its key and kept,
+    the others are inserted together."""
+    by_key = {email.key: email for email in unsaved}
+    written = OutgoingEmail.objects.in_bulk(list(by_key), field_name="key")
+    new = OutgoingEmail.objects.bulk_create(
+        [email for key, email in by_key.items() if key not in written]
+    )
+    written.update((email.key, email) for email in new)
+    if new:
+        transaction.on_commit(lambda: _enqueue(new))
+    return [written[email.key] for email in unsaved]
+
+
+def _outbox_email(
+    kind: str,
+    *,
+    to: str,
+    language: str,
+    message: Message,
+    step: str = "",
+    expires_at: datetime | None = None,
+    **cause,
+) -> OutgoingEmail:
+    """The outbox row of an email, rendered in `language` (the default for an unknown one),
+    not yet saved."""
     language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
     subject, text, html = message(language)
-    email, created = OutgoingEmail.objects.get_or_create(
+    return OutgoingEmail(
         key=email_key(kind, cause, step, to),
-        defaults={
-            "kind": kind,
-            **cause,
-            "to": to,
-            "language": language,
-            "subject": subject,
-            "body_text": text,
-            "body_html": html,
-            "expires_at": expires_at,
-        },
+        kind=kind,
+        to=to,
+        language=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        expires_at=expires_at,
+        **cause,
     )
-    if created:
-        transaction.on_commit(lambda: _enqueue(email.pk, email.kind))
-    return email
 
 
 def email_key(kind: str, cause: dict, step: str, to: str) -> str:
@@ -315,14 +382,16 @@ def email_key(kind: str, cause: dict, step: str, to: str) -> str:
     return f"{key[:135]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def _enqueue(email_id: int, kind: str) -> None:
-    """After commit the email is safe in the outbox; a failure to enqueue (broker down, or an
-    in-process retry in development) must not turn the committed request into an error."""
+def _enqueue(emails: list[OutgoingEmail]) -> None:
+    """After commit the emails are safe in the outbox; a failure to enqueue (broker down, or an
+    in-process retry in development) must not turn the committed request into an error: the
+    sweep enqueues them again."""
     # The one import made late, and the only one: the tasks import the services, and the
     # services write emails; importing the task at the top would close that circle.
     from onboarding.tasks import enqueue_email
 
-    try:
-        enqueue_email(email_id, kind)
-    except Exception:
-        logger.warning("Email %s stays queued: enqueueing failed", email_id, exc_info=True)
+    for email in emails:
+        try:
+            enqueue_email(email.pk, email.kind)
+        except Exception:
+            logger.warning("Email %s stays queued: enqueueing failed", email.pk, exc_info=True)

@@ -11,6 +11,7 @@ cached public pages (onboarding.page_cache) use the same token. The membership r
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -124,6 +125,9 @@ class Register:
     digest: str  # of the members' data: the ETag
     json_body: bytes = field(repr=False)
     csv_body: bytes = field(repr=False)
+    # The same, compressed once per build for clients that take gzip (onboarding.views.register).
+    json_gzip: bytes = field(repr=False)
+    csv_gzip: bytes = field(repr=False)
 
     def is_stale(self, today: date) -> bool:
         return self.stale_on is not None and self.stale_on <= today
@@ -166,6 +170,8 @@ def build_register(*, token: str, changed_at: datetime, today: date | None = Non
     now = timezone.now()
     generated_at = timezone.localtime(now).replace(microsecond=0)  # Helsinki time, as documented
     document = {"generated_at": generated_at.isoformat(), "count": len(rows), "members": members}
+    json_body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    csv_body = _csv(rows)
     return Register(
         token=token,
         rows=rows,
@@ -173,8 +179,10 @@ def build_register(*, token: str, changed_at: datetime, today: date | None = Non
         last_modified=max(changed_at, _midnight(came)) if came else changed_at,
         stale_on=min((day for day in days if day > today), default=None),
         digest=digest,
-        json_body=json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),
-        csv_body=_csv(rows),
+        json_body=json_body,
+        csv_body=csv_body,
+        json_gzip=gzip.compress(json_body, mtime=0),
+        csv_gzip=gzip.compress(csv_body, mtime=0),
     )
 
 

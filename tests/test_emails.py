@@ -27,13 +27,11 @@ def test_each_kind_links_to_what_caused_it(
     OutgoingEmail.objects.all().delete()
     with django_capture_on_commit_callbacks():
         registration = notification(terms, user=alice)
-    reminder = emails.campaign_message(
+    [reminder] = emails.campaign_messages(
         campaign=campaign,
-        organisation=member,
         step="30",
-        contact=contact,
-        link="https://example.fi/x",
         today=timezone.localdate(),
+        recipients=[emails.CampaignRecipient(member, contact, link="https://example.fi/x")],
     )
     [summary] = emails.campaign_summary(campaign, ["Aaltola"])
     [announcement] = emails.terms_changed(terms)

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -14,13 +15,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from simple_history.utils import bulk_update_with_history
 
-from onboarding import emails, selectors
+from onboarding import emails, register, selectors
 from onboarding.invitations import invitation_url
 from onboarding.models import (
     AcceptanceCampaign,
     CampaignMessage,
     CampaignTarget,
+    ContactPerson,
     Organisation,
     TermsAcceptance,
 )
@@ -320,12 +323,8 @@ def _send_missing_invitations(
     invited = CampaignMessage.objects.filter(
         campaign=campaign, organisation=OuterRef("organisation"), step=CampaignMessage.INVITATION
     )
-    sent = []
-    for target in selectors.campaign_pending_targets(campaign).filter(~Exists(invited)):
-        sent += _plan_or_send(
-            campaign, target.organisation, CampaignMessage.INVITATION, dry_run, today
-        )
-    return sent
+    not_invited = selectors.campaign_pending_targets(campaign).filter(~Exists(invited))
+    return _plan_or_send(campaign, not_invited, CampaignMessage.INVITATION, dry_run, today)
 
 
 def due_step(campaign: AcceptanceCampaign, today: date) -> str | None:
@@ -377,8 +376,7 @@ def _campaign_due(campaign: AcceptanceCampaign, today: date, dry_run: bool) -> l
     planned = _send_missing_invitations(campaign, today, dry_run=dry_run)
     step = due_step(campaign, today)
     if step is not None:
-        for target in _targets_owed(campaign, step):
-            planned += _plan_or_send(campaign, target.organisation, step, dry_run, today)
+        planned += _plan_or_send(campaign, _targets_owed(campaign, step), step, dry_run, today)
     return planned
 
 
@@ -403,66 +401,115 @@ def step_starts_at(deadline: date, step: str) -> datetime:
     return timezone.make_aware(datetime.combine(step_day, time.min))
 
 
-def _plan_or_send(campaign, organisation, step, dry_run, today) -> list[PlannedMessage]:
-    if dry_run:
-        return [
-            PlannedMessage(campaign.pk, organisation.name_fi, step, contact.email.lower())
-            for contact in _unsent(campaign, organisation, step)
-        ]
-    return _send_step(campaign, organisation, step, today)
+def _plan_or_send(
+    campaign, targets: QuerySet[CampaignTarget], step: str, dry_run: bool, today: date
+) -> list[PlannedMessage]:
+    """Write (or with `dry_run` only list) the step's messages to `targets`, a batch of
+    organisations at a time (CAMPAIGN_BATCH_SIZE): the database is asked a fixed number of
+    times per batch, however many organisations the batch has."""
+    organisation_ids = list(targets.values_list("organisation_id", flat=True))
+    size = settings.CAMPAIGN_BATCH_SIZE
+    planned: list[PlannedMessage] = []
+    for start in range(0, len(organisation_ids), size):
+        batch = organisation_ids[start : start + size]
+        if dry_run:
+            planned += [
+                PlannedMessage(campaign.pk, organisation.name_fi, step, recipient)
+                for organisation, contact, recipient in _unsent(campaign, batch, step)
+            ]
+        else:
+            planned += _send_batch(campaign, batch, step, today)
+    return planned
 
 
-def _recipients(organisation, step):
+def _unsent(campaign, organisation_ids: list[int], step: str):
+    """(organisation, contact, address) for each of the step's recipients in the organisations
+    of `organisation_ids` who has not been sent it yet, in the order of the ids."""
     if step == CampaignMessage.LAPSED:
-        return organisation.contacts.filter(is_active=True).order_by("email")
-    return selectors.administrative_contacts(organisation)
-
-
-def _unsent(campaign, organisation, step) -> list:
-    """The step's recipients who have not been sent it yet."""
+        contacts = ContactPerson.objects.filter(is_active=True)
+    else:
+        contacts = selectors.administrative_contacts_all()
+    by_organisation: dict[int, list[ContactPerson]] = {}
+    for contact in contacts.filter(organisation_id__in=organisation_ids).select_related(
+        "organisation"
+    ):
+        by_organisation.setdefault(contact.organisation_id, []).append(contact)
     sent = set(
         CampaignMessage.objects.filter(
-            campaign=campaign, organisation=organisation, step=step
-        ).values_list("recipient", flat=True)
+            campaign=campaign, organisation_id__in=organisation_ids, step=step
+        ).values_list("organisation_id", "recipient")
     )
-    return [c for c in _recipients(organisation, step) if c.email.lower() not in sent]
+    for organisation_id in organisation_ids:
+        for contact in sorted(by_organisation.get(organisation_id, []), key=lambda c: c.email):
+            recipient = contact.email.lower()
+            if (organisation_id, recipient) not in sent:
+                sent.add((organisation_id, recipient))  # one message per address
+                yield contact.organisation, contact, recipient
 
 
-def _lock_target(campaign, organisation) -> tuple[CampaignTarget | None, Organisation]:
-    """Lock the target, then the organisation (approvals lock it too): two workers or two
-    beats take turns, and an acceptance recorded meanwhile is seen."""
-    target = (
-        CampaignTarget.objects.select_for_update()
-        .filter(campaign=campaign, organisation=organisation)
-        .first()
+def _lock_targets(
+    campaign, organisation_ids: list[int]
+) -> tuple[dict[int, CampaignTarget], dict[int, Organisation]]:
+    """Lock the batch's targets, then their organisations (approvals lock an organisation too),
+    each in id order: two workers or two beats take turns, and an acceptance recorded
+    meanwhile is seen. Returns both by organisation id."""
+    targets = CampaignTarget.objects.select_for_update().filter(
+        campaign=campaign, organisation_id__in=organisation_ids
     )
-    return target, Organisation.objects.select_for_update().get(pk=organisation.pk)
+    organisations = Organisation.objects.select_for_update().filter(pk__in=organisation_ids)
+    return (
+        {target.organisation_id: target for target in targets.order_by("pk")},
+        {organisation.pk: organisation for organisation in organisations.order_by("pk")},
+    )
 
 
 @transaction.atomic
-def _send_step(campaign, organisation, step, today: date) -> list[PlannedMessage]:
-    """Claim and write one reminder step's messages for one organisation that has still not
-    accepted, in one transaction."""
-    _target, organisation = _lock_target(campaign, organisation)
-    if selectors.has_accepted(organisation, campaign):
-        return []
-    return _write_step(campaign, organisation, step, today)
+def _send_batch(campaign, organisation_ids: list[int], step: str, today: date) -> list:
+    """Claim and write one step's messages to a batch of targets that have still not
+    accepted, in one transaction; for the lapse notice, the targets lapse in it too."""
+    targets, organisations = _lock_targets(campaign, organisation_ids)
+    accepted = set(
+        selectors.accepted_organisations(campaign)
+        .filter(organisation_id__in=organisation_ids)
+        .values_list("organisation_id", flat=True)
+    )
+    owed = [pk for pk in organisation_ids if pk in targets and pk not in accepted]
+    if step == CampaignMessage.LAPSED:
+        owed = [pk for pk in owed if targets[pk].lapsed_at is None]
+        _lapse(campaign, [organisations[pk] for pk in owed])
+    return _write_step(campaign, owed, step, today)
 
 
-def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessage]:
-    """Write the step's messages to whoever has not had them, under `_lock_target`'s locks:
+def _lapse(campaign, organisations: list[Organisation]) -> None:
+    """The targets lapse, and so do the organisations' memberships (in their history, and in
+    the register)."""
+    if not organisations:
+        return
+    now = timezone.now()
+    CampaignTarget.objects.filter(campaign=campaign, organisation__in=organisations).update(
+        lapsed_at=now
+    )
+    for organisation in organisations:
+        organisation.membership = Organisation.Membership.LAPSED
+        organisation.updated_at = now
+    bulk_update_with_history(
+        organisations, Organisation, ["membership", "updated_at"], default_date=now
+    )
+    transaction.on_commit(register.invalidate)
+
+
+def _write_step(campaign, organisation_ids: list[int], step: str, today: date) -> list:
+    """Write the step's messages to whoever has not had them, under `_lock_targets`'s locks:
     the unique CampaignMessage row makes a step once per recipient; the email is written in the
     same transaction as its claim."""
-    sent = []
     earlier = (
-        _earlier_acceptance(campaign, organisation) if step == CampaignMessage.INVITATION else None
+        _earlier_acceptances(campaign, organisation_ids)
+        if step == CampaignMessage.INVITATION
+        else {}
     )
-    for contact in _unsent(campaign, organisation, step):
-        recipient = contact.email.lower()
-        email = emails.campaign_message(
-            campaign=campaign,
+    recipients = [
+        emails.CampaignRecipient(
             organisation=organisation,
-            step=step,
             contact=contact,
             link=invitation_url(
                 organisation_id=organisation.pk,
@@ -470,32 +517,44 @@ def _write_step(campaign, organisation, step, today: date) -> list[PlannedMessag
                 email=recipient,
                 language=contact.language,
             ),
-            today=today,
-            earlier_acceptance=earlier,
+            earlier_acceptance=earlier.get(organisation.pk),
         )
-        CampaignMessage.objects.create(
+        for organisation, contact, recipient in _unsent(campaign, organisation_ids, step)
+    ]
+    written = emails.campaign_messages(
+        campaign=campaign, step=step, today=today, recipients=recipients
+    )
+    CampaignMessage.objects.bulk_create(
+        CampaignMessage(
             campaign=campaign,
-            organisation=organisation,
+            organisation=recipient.organisation,
             step=step,
-            recipient=recipient,
+            recipient=email.to,
             email=email,
         )
-        sent.append(PlannedMessage(campaign.pk, organisation.name_fi, step, recipient))
-    return sent
+        for recipient, email in zip(recipients, written, strict=True)
+    )
+    return [
+        PlannedMessage(campaign.pk, recipient.organisation.name_fi, step, email.to)
+        for recipient, email in zip(recipients, written, strict=True)
+    ]
 
 
-def _earlier_acceptance(campaign, organisation) -> TermsAcceptance | None:
-    """The organisation's acceptance of an earlier version, the latest: with one, the invitation
-    asks to accept a new version; without, a first acceptance."""
-    return (
+def _earlier_acceptances(campaign, organisation_ids: list[int]) -> dict[int, TermsAcceptance]:
+    """Each organisation's latest acceptance of an earlier version, by organisation id: with
+    one, the invitation asks to accept a new version; without, a first acceptance."""
+    latest: dict[int, TermsAcceptance] = {}
+    acceptances = (
         TermsAcceptance.objects.filter(
-            organisation=organisation,
+            organisation_id__in=organisation_ids,
             terms_version__effective_from__lt=campaign.terms_version.effective_from,
         )
         .select_related("terms_version")
-        .order_by("-terms_version__effective_from", "-accepted_at")
-        .first()
+        .order_by("organisation_id", "-terms_version__effective_from", "-accepted_at")
     )
+    for acceptance in acceptances:
+        latest.setdefault(acceptance.organisation_id, acceptance)
+    return latest
 
 
 def campaign_lapse(
@@ -504,36 +563,22 @@ def campaign_lapse(
     """The day after the deadline: targets without an acceptance become lapsed, their contacts
     get one notice, and staff one summary. A lapsed organisation can still accept later.
 
-    Each target lapses in a transaction of its own, and the campaign closes (with the summary)
-    in the last: a run cut short is finished by the next one."""
+    Each batch of targets lapses in a transaction of its own, and the campaign closes (with the
+    summary) in the last: a run cut short is finished by the next one."""
     today = today or timezone.localdate()
     campaign = AcceptanceCampaign.objects.select_related("terms_version").get(pk=campaign_id)
     if today <= campaign.deadline or campaign.lapsed_at is not None:
         return []
-    planned: list[PlannedMessage] = []
-    for target in selectors.campaign_pending_targets(campaign):
-        if dry_run:
-            planned += _plan_or_send(
-                campaign, target.organisation, CampaignMessage.LAPSED, True, today
-            )
-        else:
-            planned += _lapse_target(campaign, target.organisation, today)
+    planned = _plan_or_send(
+        campaign,
+        selectors.campaign_pending_targets(campaign),
+        CampaignMessage.LAPSED,
+        dry_run,
+        today,
+    )
     if not dry_run:
         _close(campaign)
     return planned
-
-
-@transaction.atomic
-def _lapse_target(campaign, organisation, today: date) -> list[PlannedMessage]:
-    """A target that has still not accepted lapses, and its contacts are told."""
-    locked, organisation = _lock_target(campaign, organisation)
-    if locked.lapsed_at is not None or selectors.has_accepted(organisation, campaign):
-        return []
-    locked.lapsed_at = timezone.now()
-    locked.save(update_fields=["lapsed_at"])
-    organisation.membership = Organisation.Membership.LAPSED
-    organisation.save(update_fields=["membership", "updated_at"])
-    return _write_step(campaign, organisation, CampaignMessage.LAPSED, today)
 
 
 @transaction.atomic

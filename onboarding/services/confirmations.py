@@ -270,12 +270,11 @@ def contacts_confirmations_send_due(*, today: date | None = None) -> list[Planne
     requested = ContactsConfirmationMessage.objects.filter(
         round=confirmation_round, organisation=OuterRef("organisation"), step=REQUEST
     )
-    for target in unanswered_targets(confirmation_round).filter(~Exists(requested)):
-        sent += _send_step(confirmation_round, target.organisation, REQUEST)
+    not_requested = unanswered_targets(confirmation_round).filter(~Exists(requested))
+    sent += _send_to_targets(confirmation_round, not_requested, REQUEST)
     step = due_step(confirmation_round, today)
     if step is not None:
-        for target in _targets_owed(confirmation_round, step):
-            sent += _send_step(confirmation_round, target.organisation, step)
+        sent += _send_to_targets(confirmation_round, _targets_owed(confirmation_round, step), step)
     return sent
 
 
@@ -290,48 +289,75 @@ def _targets_owed(confirmation_round, step: str) -> QuerySet[ContactsConfirmatio
     return unanswered_targets(confirmation_round).filter(Exists(requested_before))
 
 
+def _send_to_targets(
+    confirmation_round, targets: QuerySet[ContactsConfirmationTarget], step: str
+) -> list[PlannedMessage]:
+    """Write the step's messages to `targets`, CAMPAIGN_BATCH_SIZE organisations at a time (as
+    `campaigns._plan_or_send`): a fixed number of queries per batch."""
+    organisation_ids = list(targets.values_list("organisation_id", flat=True))
+    size = settings.CAMPAIGN_BATCH_SIZE
+    sent: list[PlannedMessage] = []
+    for start in range(0, len(organisation_ids), size):
+        sent += _send_batch(confirmation_round, organisation_ids[start : start + size], step)
+    return sent
+
+
 @transaction.atomic
-def _send_step(confirmation_round, organisation, step: str) -> list[PlannedMessage]:
-    """Claim and write one step's messages for one organisation that has not answered, in one
-    transaction: the target's lock makes two runs take turns, and the unique message row
-    makes a step once per recipient."""
-    ContactsConfirmationTarget.objects.select_for_update().get(
-        round=confirmation_round, organisation=organisation
+def _send_batch(confirmation_round, organisation_ids: list[int], step: str) -> list:
+    """Claim and write one step's messages for a batch of organisations that have not
+    answered, in one transaction: the targets' locks make two runs take turns, and the unique
+    message row makes a step once per recipient."""
+    targets = ContactsConfirmationTarget.objects.select_for_update().filter(
+        round=confirmation_round, organisation_id__in=organisation_ids
     )
-    if (
+    list(targets.order_by("pk").values_list("pk", flat=True))
+    answered = set(
         confirmation_targets()
-        .filter(round=confirmation_round, organisation=organisation, answered=True)
-        .exists()
-    ):
-        return []
+        .filter(round=confirmation_round, organisation_id__in=organisation_ids, answered=True)
+        .values_list("organisation_id", flat=True)
+    )
+    owed = [pk for pk in organisation_ids if pk not in answered]
     sent_to = set(
         ContactsConfirmationMessage.objects.filter(
-            round=confirmation_round, organisation=organisation, step=step
-        ).values_list("recipient", flat=True)
+            round=confirmation_round, organisation_id__in=owed, step=step
+        ).values_list("organisation_id", "recipient")
     )
-    contacts = list(
-        with_bounce(organisation.contacts.filter(is_active=True)).order_by("role", "name")
+    contacts: dict[int, list[ContactPerson]] = {}
+    active = with_bounce(ContactPerson.objects.filter(is_active=True, organisation_id__in=owed))
+    for contact in active.select_related("organisation").order_by("role", "name"):
+        contacts.setdefault(contact.organisation_id, []).append(contact)
+    recipients = []
+    for organisation_id in owed:
+        listed = contacts.get(organisation_id, [])
+        administrative = [c for c in listed if c.role == ContactPerson.Role.ADMINISTRATIVE]
+        for contact in sorted(administrative, key=lambda c: c.email):
+            recipient = contact.email.lower()
+            if (organisation_id, recipient) in sent_to:
+                continue
+            sent_to.add((organisation_id, recipient))  # one message per address
+            link = ConfirmationLink(confirmation_round.pk, organisation_id, recipient)
+            recipients.append(
+                emails.ConfirmationRecipient(
+                    organisation=contact.organisation,
+                    contact=contact,
+                    contacts=listed,
+                    link=confirmation_url(link=link, language=contact.language),
+                )
+            )
+    written = emails.contacts_confirmations(
+        confirmation_round=confirmation_round, step=step, recipients=recipients
     )
-    sent = []
-    for contact in selectors.administrative_contacts(organisation):
-        recipient = contact.email.lower()
-        if recipient in sent_to:
-            continue
-        link = ConfirmationLink(confirmation_round.pk, organisation.pk, recipient)
-        email = emails.contacts_confirmation(
-            confirmation_round=confirmation_round,
-            organisation=organisation,
-            step=step,
-            contact=contact,
-            contacts=contacts,
-            link=confirmation_url(link=link, language=contact.language),
-        )
-        ContactsConfirmationMessage.objects.create(
+    ContactsConfirmationMessage.objects.bulk_create(
+        ContactsConfirmationMessage(
             round=confirmation_round,
-            organisation=organisation,
+            organisation=recipient.organisation,
             step=step,
-            recipient=recipient,
+            recipient=email.to,
             email=email,
         )
-        sent.append(PlannedMessage(confirmation_round.pk, organisation.name_fi, step, recipient))
-    return sent
+        for recipient, email in zip(recipients, written, strict=True)
+    )
+    return [
+        PlannedMessage(confirmation_round.pk, recipient.organisation.name_fi, step, email.to)
+        for recipient, email in zip(recipients, written, strict=True)
+    ]

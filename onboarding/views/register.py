@@ -3,6 +3,7 @@ that documents them. Everything reads `register.current_register()`, built once 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
@@ -149,8 +151,19 @@ def _register(request) -> register.Register:
     return request.member_register
 
 
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+
+
+def _gzip(request) -> bool:
+    """The client takes a gzip body: it gets the copy compressed once per build."""
+    return bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+
+
 def _etag(fmt: str):
-    return lambda request: f"{_register(request).digest[:40]}-{fmt}"
+    """One ETag per body: the register's digest, the format and the encoding."""
+    return lambda request: (
+        f"{_register(request).digest[:40]}-{fmt}{'-gzip' if _gzip(request) else ''}"
+    )
 
 
 def _last_modified(request):
@@ -165,19 +178,30 @@ def _for_programs(view):
     def cross_origin(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         response["Access-Control-Allow-Origin"] = "*"
+        patch_vary_headers(response, ["Accept-Encoding"])
         return response
 
     cross_origin.__name__ = cross_origin.__qualname__ = view.__name__
     return cross_origin
 
 
+def _body(request, plain: bytes, compressed: bytes, content_type: str) -> HttpResponse:
+    if not _gzip(request):
+        return HttpResponse(plain, content_type=content_type)
+    response = HttpResponse(compressed, content_type=content_type)
+    response["Content-Encoding"] = "gzip"
+    return response
+
+
 @_for_programs
 def members_json(request):
-    return HttpResponse(_register(request).json_body, content_type="application/json")
+    current = _register(request)
+    return _body(request, current.json_body, current.json_gzip, "application/json")
 
 
 @_for_programs
 def members_csv(request):
-    response = HttpResponse(_register(request).csv_body, content_type="text/csv; charset=utf-8")
+    current = _register(request)
+    response = _body(request, current.csv_body, current.csv_gzip, "text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="mpassid-members.csv"'
     return response

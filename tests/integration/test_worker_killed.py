@@ -72,6 +72,9 @@ class WorkerProcess:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "EMAIL_TIMEOUT": "10",
+            # Campaign messages written three organisations to a transaction (200 by default),
+            # so that a run killed halfway has committed some batches.
+            "CAMPAIGN_BATCH_SIZE": "3",
             "PYTHONUNBUFFERED": "1",
         }
         command = [

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onboarding import emails, selectors
@@ -38,24 +40,35 @@ def campaign(terms):
     return campaign_create(terms_version=terms, deadline=DEADLINE, audience="legacy")
 
 
-def failing_campaign_message(
-    error: Exception, when: Callable[[dict[str, Any]], bool]
-) -> Callable[..., OutgoingEmail]:
-    """`emails.campaign_message`, which the campaigns call for each message they write, raising
-    `error` for the messages `when` picks (by their arguments): a worker lost or a template
+Picks = Callable[[dict[str, Any]], bool]  # given a message's campaign and organisation
+
+
+def failing_campaign_messages(error: Exception, when: Picks) -> Callable[..., list]:
+    """`emails.campaign_messages`, which the campaigns call for each batch of messages they
+    write, raising `error` for a batch with a message `when` picks: a worker lost or a template
     missing in the middle of a run."""
-    real = emails.campaign_message
+    real = emails.campaign_messages
 
-    def campaign_message(**message: Any) -> OutgoingEmail:
-        if when(message):
+    def campaign_messages(**batch: Any) -> list[OutgoingEmail]:
+        messages = [
+            {"campaign": batch["campaign"], "organisation": recipient.organisation}
+            for recipient in batch["recipients"]
+        ]
+        if any(when(message) for message in messages):
             raise error
-        return real(**message)
+        return real(**batch)
 
-    return campaign_message
+    return campaign_messages
 
 
-def to(name: str) -> Callable[[dict[str, Any]], bool]:
+def to(name: str) -> Picks:
     return lambda message: message["organisation"].name_fi == name
+
+
+@pytest.fixture
+def one_by_one(settings) -> None:
+    """Each organisation's messages written in a transaction of their own (batches of one)."""
+    settings.CAMPAIGN_BATCH_SIZE = 1
 
 
 def steps_sent() -> list[tuple[str, str]]:
@@ -207,12 +220,12 @@ def test_a_version_not_yet_in_force_cannot_be_launched(terms):
         campaign_launch(campaign_id=campaign.pk)
 
 
-def test_an_invitation_lost_in_a_crash_is_sent_by_the_next_run(campaign, monkeypatch):
+def test_an_invitation_lost_in_a_crash_is_sent_by_the_next_run(campaign, monkeypatch, one_by_one):
     legacy_member("Eka", "eka@koulu.fi")
     legacy_member("Toka", "toka@koulu.fi")
     with monkeypatch.context() as crashing:
         lost = ConnectionError("worker lost")
-        crashing.setattr(emails, "campaign_message", failing_campaign_message(lost, to("Toka")))
+        crashing.setattr(emails, "campaign_messages", failing_campaign_messages(lost, to("Toka")))
         with pytest.raises(ConnectionError):
             campaign_launch(campaign_id=campaign.pk)
     assert steps_sent() == [("invitation", "eka@koulu.fi")]
@@ -231,34 +244,34 @@ def test_an_organisation_that_accepted_a_later_version_is_not_pending(campaign, 
 
 
 def test_an_organisation_that_accepts_while_the_run_is_under_way_gets_no_reminder(
-    campaign, terms, monkeypatch
+    campaign, terms, monkeypatch, one_by_one
 ):
     legacy_member("Eka", "eka@koulu.fi")
     toka = legacy_member("Toka", "toka@koulu.fi")
     campaign_launch(campaign_id=campaign.pk)
-    real = emails.campaign_message
+    real = emails.campaign_messages
 
-    def toka_accepts_meanwhile(**message: Any) -> OutgoingEmail:
+    def toka_accepts_meanwhile(**batch: Any) -> list[OutgoingEmail]:
         # The run has listed Toka as pending; it accepts while Eka's reminder is written.
         if not TermsAcceptance.objects.filter(organisation=toka).exists():
             TermsAcceptanceFactory(organisation=toka, terms_version=terms)
-        return real(**message)
+        return real(**batch)
 
-    monkeypatch.setattr(emails, "campaign_message", toka_accepts_meanwhile)
+    monkeypatch.setattr(emails, "campaign_messages", toka_accepts_meanwhile)
     sent = reminders_send_due(today=DEADLINE - timedelta(days=30))
     assert [m.recipient for m in sent] == ["eka@koulu.fi"]
     assert not CampaignMessage.objects.filter(organisation=toka, step="30").exists()
 
 
 def test_the_summary_names_organisations_lapsed_by_a_run_that_was_cut_short(
-    campaign, charlie, monkeypatch
+    campaign, charlie, monkeypatch, one_by_one
 ):
     legacy_member("Aaltola", "a@aaltola.fi")
     legacy_member("Borgå", "b@borga.fi")
     campaign_launch(campaign_id=campaign.pk)
     with monkeypatch.context() as crashing:
         lost = ConnectionError("worker lost")
-        crashing.setattr(emails, "campaign_message", failing_campaign_message(lost, to("Borgå")))
+        crashing.setattr(emails, "campaign_messages", failing_campaign_messages(lost, to("Borgå")))
         with pytest.raises(CampaignsFailed):
             reminders_send_due(today=DEADLINE + timedelta(days=1))
     assert Organisation.objects.get(name_fi="Borgå").membership == "legacy_contract"
@@ -277,8 +290,8 @@ def test_a_failing_campaign_is_reported_after_the_others_have_sent(terms, monkey
     missing = RuntimeError("template missing")
     monkeypatch.setattr(
         emails,
-        "campaign_message",
-        failing_campaign_message(missing, lambda message: message["campaign"].pk == first.pk),
+        "campaign_messages",
+        failing_campaign_messages(missing, lambda message: message["campaign"].pk == first.pk),
     )
     with pytest.raises(CampaignsFailed, match="template missing") as failed:
         reminders_send_due(today=DEADLINE - timedelta(days=30))
@@ -313,3 +326,32 @@ def test_an_invitation_asks_for_a_new_version_only_of_who_accepted_an_earlier_on
     for body in (first.body_text, first.body_html):
         assert "new version" not in body
         assert "the organisation must accept the terms of use" in body
+
+
+def test_a_run_asks_the_database_as_often_for_twelve_organisations_as_for_two(terms, charlie):
+    """Launch, a reminder step and the lapse each write a batch of organisations in a fixed
+    number of queries: a campaign to thousands costs queries per batch, not per organisation."""
+
+    def queries(work: Callable[[], object]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            work()
+        return len(captured)
+
+    def walk(names: list[str], version) -> tuple[list[int], int]:
+        for name in names:
+            legacy_member(name, f"a@{name}.fi", f"b@{name}.fi")
+        campaign = campaign_create(terms_version=version, deadline=DEADLINE, audience="legacy")
+        counts = [
+            queries(lambda: campaign_launch(campaign_id=campaign.pk, today=TODAY)),
+            queries(lambda: reminders_send_due(today=DEADLINE - timedelta(days=30))),
+            queries(lambda: reminders_send_due(today=DEADLINE + timedelta(days=1))),
+        ]
+        return counts, CampaignMessage.objects.filter(campaign=campaign).count()
+
+    two, two_messages = walk(["eka", "toka"], terms)
+    # One campaign a version per audience: the next round asks a version in force since today.
+    newer = published_terms(version="2026-2", effective_from=TODAY)
+    twelve, twelve_messages = walk([f"kunta{n}" for n in range(12)], newer)
+    # Two administrative contacts each: invitation and reminder; the lapse adds the technical.
+    assert (two_messages, twelve_messages) == (2 * 7, 12 * 7)
+    assert twelve == two, (two, twelve)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onboarding import tasks
@@ -172,3 +174,32 @@ def test_a_bounce_about_the_message_or_followed_by_a_delivery_needs_nothing(lemp
 
     assert contacts_needing_replacement(lempaala) == []
     assert contact_roles_missing(lempaala) == []
+
+
+def test_a_run_asks_the_database_as_often_for_ten_organisations_as_for_two():
+    """Requests are written a batch of organisations at a time, in a fixed number of queries:
+    the yearly round to every member costs queries per batch, not per organisation."""
+
+    def member(n: int):
+        organisation = OrganisationFactory(name_fi=f"Kunta {n:02d}", membership="terms_accepted")
+        for k in range(2):
+            ContactPersonFactory(organisation=organisation, email=f"rehtori{k}@kunta{n:02d}.fi")
+        return organisation
+
+    def queries_of_the_run() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            contacts_confirmations_send_due(today=TODAY)
+        return len(captured)
+
+    for n in range(2):
+        member(n)
+    confirmation_round = contacts_confirmation_round_start(today=TODAY)
+    two = queries_of_the_run()
+    ContactsConfirmationTarget.objects.bulk_create(
+        ContactsConfirmationTarget(round=confirmation_round, organisation=member(n))
+        for n in range(2, 12)
+    )
+    ten = queries_of_the_run()
+
+    assert ContactsConfirmationMessage.objects.filter(step="request").count() == 2 * 12
+    assert ten == two

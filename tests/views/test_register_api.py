@@ -5,6 +5,7 @@ acceptance and lapse once it commits."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from datetime import date, timedelta
@@ -248,3 +249,24 @@ def test_csv_cells_never_run_as_formulas(client, name):
     _header, row = read_csv(client.get("/api/members.csv"))
 
     assert row[2] == f"'{name}"
+
+
+@pytest.mark.parametrize("path", ["/api/members.json", "/api/members.csv"])
+def test_a_client_that_takes_gzip_gets_the_same_body_compressed(client, members, path):
+    plain = client.get(path)
+    compressed = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+
+    assert "Content-Encoding" not in plain
+    assert compressed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.content) == plain.content
+    assert compressed["Content-Type"] == plain["Content-Type"]
+    for response in (plain, compressed):
+        assert "Accept-Encoding" in response["Vary"]
+    # Each body its own ETag, so that a cache never answers one with the other.
+    assert compressed["ETag"] != plain["ETag"]
+    again = client.get(
+        path, headers={"Accept-Encoding": "gzip", "If-None-Match": compressed["ETag"]}
+    )
+    assert (again.status_code, again.content) == (304, b"")
+    assert "Accept-Encoding" in again["Vary"]
+    assert client.get(path, headers={"If-None-Match": compressed["ETag"]}).status_code == 200
