@@ -4,15 +4,17 @@ gunicorn (2 sync workers) serves the portal with production settings (DEBUG off,
 benchmark's PostgreSQL database, the Redis cache of `bench.public_pages`, a Celery broker on a
 Redis database no test uses and no worker reads: the emails stay queued in the outbox, as the
 web process leaves them in production). 500 members with a password and a verified address are
-made in bulk; each client, on its own httpx session, signs in through allauth's password form
-and sends a notification of its own new organisation (a distinct node-10 OID) as a browser
-does: the start page, the OID, the form, check your answers, submit, each redirect followed.
-CLIENTS sessions run at once, their starts spread evenly over SPREAD_SECONDS.
+made in bulk; each client, on its own httpx session, signs in as members do, with a code sent
+by email (read from the outbox, where the web process wrote it), or with RUSH_SIGN_IN=password
+through allauth's password form, and sends a notification of its own new organisation (a
+distinct node-10 OID) as a browser does: the start page, the OID, the form, check your
+answers, submit, each redirect followed. CLIENTS sessions run at once, their starts spread
+evenly over SPREAD_SECONDS.
 
 Each client sends a distinct X-Forwarded-For (as nginx would, TRUSTED_PROXY_COUNT=1), else
-allauth's limit of sign-ins per address would refuse most of them, and X-Forwarded-Proto:
-https. The cookies are __Host- and Secure, which an HTTP client keeps to HTTPS: each session
-keeps its own and sends them itself.
+allauth's limits per address would refuse most of them, and X-Forwarded-Proto: https. The
+cookies are __Host- and Secure, which an HTTP client keeps to HTTPS: each session keeps its
+own and sends them itself.
 
 Afterwards the database is asked how many notifications were stored and whether any OID came
 twice. `python -m bench.cutoff_rush` runs this one alone.
@@ -40,6 +42,9 @@ BROKER_URL = "redis://127.0.0.1:6379/9"  # no test uses it and no worker reads i
 PASSWORD = "cutoff-rush-" + "p" * 16  # noqa: S105 (the benchmark's own users)
 OID_BASE = 60_000_000_000  # 1.2.246.562.10.6xxxxxxxxxx: real-shaped, 11 digits, no other bench's
 LOGIN = "/en/accounts/login/"
+LOGIN_CODE = "/en/accounts/login/code/"
+# How people sign in: "code" (an emailed code, every member's way) or "password".
+SIGN_IN = os.environ.get("RUSH_SIGN_IN", "code")
 
 
 def oid_of(n: int) -> str:
@@ -177,12 +182,7 @@ def sign_in_and_notify(base: str, n: int) -> Flow:
     oid = oid_of(n)
     began = time.monotonic()
     try:
-        page = session.request("GET", LOGIN).text
-        page = session.request(
-            "POST",
-            LOGIN,
-            {"csrfmiddlewaretoken": session.csrf(page), "login": email_of(n), "password": PASSWORD},
-        )
+        page = (sign_in_with_a_code if SIGN_IN == "code" else sign_in_with_a_password)(session, n)
         if "/organisations/" not in str(page.url):
             raise RuntimeError(f"the sign-in ended at {page.url}")
         flow.sign_in_seconds = time.monotonic() - began
@@ -219,6 +219,48 @@ def sign_in_and_notify(base: str, n: int) -> Flow:
     flow.finished_at = time.monotonic()
     flow.flow_seconds = flow.finished_at - began
     return flow
+
+
+def sign_in_with_a_password(session: Session, n: int):
+    """The login page, the password posted: the way of the few members who set one."""
+    page = session.request("GET", LOGIN).text
+    return session.request(
+        "POST",
+        LOGIN,
+        {"csrfmiddlewaretoken": session.csrf(page), "login": email_of(n), "password": PASSWORD},
+    )
+
+
+def sign_in_with_a_code(session: Session, n: int):
+    """The login page, the address posted, the code from the email posted: every member's way
+    (README). The code is read from its email in the outbox, where the web process wrote it
+    (no worker sends it here)."""
+    page = session.request("GET", LOGIN).text
+    page = session.request(
+        "POST", LOGIN_CODE, {"csrfmiddlewaretoken": session.csrf(page), "email": email_of(n)}
+    )
+    if not str(page.url.path).endswith("/login/code/confirm/"):
+        raise RuntimeError(f"asking for a code ended at {page.url}")
+    return session.request(
+        "POST",
+        str(page.url.path),
+        {"csrfmiddlewaretoken": session.csrf(page.text), "code": _code_sent_to(email_of(n))},
+    )
+
+
+CODE = re.compile(r"^\s*([A-Z0-9]{4}-?[A-Z0-9]{2,4})\s*$", re.MULTILINE)
+
+
+def _code_sent_to(address: str) -> str:
+    from django.db import connection
+
+    from onboarding.models import OutgoingEmail
+
+    try:
+        email = OutgoingEmail.objects.filter(kind="sign_in_code", to=address).latest("pk")
+        return CODE.search(email.body_text).group(1)
+    finally:
+        connection.close()  # this client thread's own connection
 
 
 def notification_post(n: int, token: str, terms_version: str, csrf: str) -> dict[str, str]:
@@ -301,7 +343,7 @@ def print_results(flows: list[Flow], *, seconds: float, queued: int) -> None:
         f"Cutoff rush: {PEOPLE} people sign in and each sends one notification; gunicorn 2 "
         f"workers, {CLIENTS} concurrent httpx sessions on loopback, starts spread over "
         f"{SPREAD_SECONDS:.0f} s; production settings (DEBUG off, PostgreSQL, Redis cache, "
-        "PBKDF2 passwords, emails queued for a Celery worker that is not running)"
+        f"emails queued for a Celery worker that is not running); sign-in by {SIGN_IN}"
     )
     print(machine())
     print(
@@ -327,7 +369,7 @@ def print_results(flows: list[Flow], *, seconds: float, queued: int) -> None:
         f"{_one_password_check() * 1000:.0f} ms here (in this process, the server idle)"
     )
     print(
-        "Sign-in (login page, password post, the page it leads to) p50 / p95 / p99: "
+        f"Sign-in (login page, {SIGN_IN} posted, the page it leads to) p50 / p95 / p99: "
         f"{_percentiles([f.sign_in_seconds for f in done])}"
     )
     submits = _percentiles([f.submit_seconds for f in done])
