@@ -121,6 +121,23 @@ def print_table(title: str, measurements: list[Measurement]) -> None:
         )
 
 
+def run_alone(*runs: Callable[[], None]) -> None:
+    """Run benchmarks (`python -m bench`, or `python -m bench.<name>` for one): Django set up
+    with tests.settings unless DJANGO_SETTINGS_MODULE says otherwise, the machine printed,
+    then each `run` in English, in one test database of their own."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.utils import translation
+
+    print(machine(), end="\n\n")
+    with test_database(), translation.override("en"):
+        for run in runs:
+            run()
+            print()
+
+
 @contextmanager
 def test_database() -> Iterator[None]:
     """A test database of the configured engine, created empty (migrated) and dropped after."""

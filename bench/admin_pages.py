@@ -225,3 +225,9 @@ def _print(results, seeded: float) -> None:
         ratio = seconds / baseline
         mark = "" if label == "minimal view" else ("met" if ratio <= GOAL else "missed")
         print(f"{label:{width}}  {seconds * 1000:>6.1f} ms  {ratio:>8.1f}×  {queries:>7}  {mark}")
+
+
+if __name__ == "__main__":
+    from bench import run_alone
+
+    run_alone(run)

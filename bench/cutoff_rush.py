@@ -381,11 +381,6 @@ def print_results(flows: list[Flow], *, seconds: float, queued: int) -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    import django
+    from bench import run_alone
 
-    django.setup()
-    from bench import test_database
-
-    with test_database():
-        run()
+    run_alone(run)

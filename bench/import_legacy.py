@@ -148,3 +148,9 @@ def _check(rows, parsed, first, again) -> None:
         ORGANISATIONS,
     )
     assert not again.changed
+
+
+if __name__ == "__main__":
+    from bench import run_alone
+
+    run_alone(run)
