@@ -298,25 +298,13 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
     return " ".join(subject.split()), text, html
 
 
-def _write(
-    kind: str,
-    *,
-    to: str,
-    language: str,
-    message: Message,
-    step: str = "",
-    expires_at: datetime | None = None,
-    **cause,
-) -> OutgoingEmail:
-    """Write the email to the outbox unless it was written before; returns the outbox row.
+def _write(kind: str, **email) -> OutgoingEmail:
+    """Write the email (the arguments of `_outbox_email`) to the outbox unless it was written
+    before; returns the outbox row.
 
     The caller's transaction is the event's: the email exists if and only if the event does.
-    `cause` names the rows that caused it (`OutgoingEmail.CAUSES`); `expires_at` ends the life
-    of a code or link it carries (it is never sent after).
     """
-    unsaved = _outbox_email(
-        kind, to=to, language=language, message=message, step=step, expires_at=expires_at, **cause
-    )
+    unsaved = _outbox_email(kind, **email)
     values = {f.attname: getattr(unsaved, f.attname) for f in OutgoingEmail._meta.concrete_fields}
     del values["id"], values["key"]
     email, created = OutgoingEmail.objects.get_or_create(key=unsaved.key, defaults=values)
@@ -326,7 +314,7 @@ def _write(
 
 
 def _write_many(unsaved: list[OutgoingEmail]) -> list[OutgoingEmail]:
-    """`_write` for many emails in three queries: returns the outbox rows, in order.
+    """`_write` for many emails in two queries: returns the outbox rows, in order.
 
     Only for a caller that holds locks under which nobody else writes the same keys (a campaign
     step under its targets' locks): an email written before is found by its key and kept,
@@ -353,7 +341,8 @@ def _outbox_email(
     **cause,
 ) -> OutgoingEmail:
     """The outbox row of an email, rendered in `language` (the default for an unknown one),
-    not yet saved."""
+    not yet saved. `cause` names the rows that caused it (`OutgoingEmail.CAUSES`);
+    `expires_at` ends the life of a code or link it carries (it is never sent after)."""
     language = language if language in LANGUAGE_CODES else settings.LANGUAGE_CODE
     subject, text, html = message(language)
     return OutgoingEmail(
