@@ -355,3 +355,19 @@ def test_a_run_asks_the_database_as_often_for_twelve_organisations_as_for_two(te
     # Two administrative contacts each: invitation and reminder; the lapse adds the technical.
     assert (two_messages, twelve_messages) == (2 * 7, 12 * 7)
     assert twelve == two, (two, twelve)
+
+
+def test_a_person_who_is_two_of_the_contacts_gets_one_lapse_notice(campaign):
+    """The lapse notice goes to every active contact, and one person may be both the
+    administrative and the technical contact: one message to the address, and the lapse
+    completes."""
+    member = legacy_member("Yksi", "rehtori@yksi.fi")
+    ContactPersonFactory(organisation=member, email="Rehtori@Yksi.fi", role="technical")
+    campaign_launch(campaign_id=campaign.pk)
+
+    reminders_send_due(today=DEADLINE + timedelta(days=1))
+
+    notices = OutgoingEmail.objects.filter(kind="campaign_lapsed", organisation=member)
+    assert sorted(e.to for e in notices) == ["it.rehtori@yksi.fi", "rehtori@yksi.fi"]
+    member.refresh_from_db()
+    assert member.membership == "lapsed"
