@@ -41,7 +41,9 @@ from onboarding.services.membership import basis_of, with_basis
 from onboarding.spreadsheets import spreadsheet_safe
 
 TOKEN_KEY = "member-register:token"  # (token, changed_at): replaced by `invalidate`
-SNAPSHOT_KEY = "member-register:snapshot:{token}"
+# The version (v2: with the gzip bodies) keeps a process of a new release from reading a
+# snapshot that the previous release pickled without a field it needs.
+SNAPSHOT_KEY = "member-register:snapshot:v2:{token}"
 SNAPSHOT_SECONDS = 24 * 60 * 60  # a replaced token's snapshot is never read again
 CSV_COLUMNS = [
     "oid",

@@ -253,8 +253,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=1_000)
 PHONENUMBER_DEFAULT_REGION = "FI"
 SIMPLE_HISTORY_REVERT_DISABLED = True
-# Organisations whose campaign messages (invitations, reminders, lapse notices) are written
-# in one transaction, a fixed number of queries each (onboarding/services/campaigns.py).
+# Organisations whose campaign messages (invitations, reminders, lapse notices) and contact
+# confirmation requests are written in one transaction, a fixed number of queries each
+# (onboarding/services/campaigns.py, confirmations.py).
 CAMPAIGN_BATCH_SIZE = env.int("CAMPAIGN_BATCH_SIZE", default=200)
 # How long a campaign invitation's personal link stays valid.
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=180)

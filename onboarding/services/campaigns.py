@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -94,8 +94,8 @@ def campaign_launch(*, campaign_id: int, by=None, today: date | None = None) -> 
     """Fix the campaign's targets and invite each target's administrative contacts with a
     personal link. Returns the number of targets.
 
-    The targets are committed first and each organisation's invitations in a transaction of
-    their own; launching again (or the next daily run) sends any invitation a crash left out.
+    The targets are committed first and the invitations a batch of organisations to a
+    transaction; launching again (or the next daily run) sends any invitation a crash left out.
     """
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -408,18 +408,44 @@ def _plan_or_send(
     organisations at a time (CAMPAIGN_BATCH_SIZE): the database is asked a fixed number of
     times per batch, however many organisations the batch has."""
     organisation_ids = list(targets.values_list("organisation_id", flat=True))
+    if dry_run:
+        return [
+            PlannedMessage(campaign.pk, organisation.name_fi, step, recipient)
+            for organisation, _contact, recipient in _unsent(campaign, organisation_ids, step)
+        ]
+    return in_batches(organisation_ids, lambda batch: _send_batch(campaign, batch, step, today))
+
+
+def in_batches(organisation_ids: list[int], write: Callable[[list[int]], list]) -> list:
+    """`write` each batch of CAMPAIGN_BATCH_SIZE organisations (it makes its own transaction).
+
+    A batch that fails is written again one organisation at a time, so that one organisation's
+    error holds back only its own messages; that error is then raised, and the run stops there
+    (CampaignsFailed names it), as it did when every organisation had a transaction of its own.
+    """
     size = settings.CAMPAIGN_BATCH_SIZE
-    planned: list[PlannedMessage] = []
+    written: list = []
     for start in range(0, len(organisation_ids), size):
         batch = organisation_ids[start : start + size]
-        if dry_run:
-            planned += [
-                PlannedMessage(campaign.pk, organisation.name_fi, step, recipient)
-                for organisation, contact, recipient in _unsent(campaign, batch, step)
-            ]
-        else:
-            planned += _send_batch(campaign, batch, step, today)
-    return planned
+        try:
+            written += write(batch)
+        except Exception:
+            if len(batch) == 1:
+                raise
+            written += _one_at_a_time(batch, write)
+    return written
+
+
+def _one_at_a_time(batch: list[int], write: Callable[[list[int]], list]) -> list:
+    written, errors = [], []
+    for organisation_id in batch:
+        try:
+            written += write([organisation_id])
+        except Exception as error:  # the others are written; the first error is raised after
+            errors.append(error)
+    if errors:
+        raise errors[0]
+    return written
 
 
 def _unsent(campaign, organisation_ids: list[int], step: str):
@@ -440,11 +466,17 @@ def _unsent(campaign, organisation_ids: list[int], step: str):
         ).values_list("organisation_id", "recipient")
     )
     for organisation_id in organisation_ids:
-        for contact in sorted(by_organisation.get(organisation_id, []), key=lambda c: c.email):
+        for contact in sorted(by_organisation.get(organisation_id, []), key=_by_address):
             recipient = contact.email.lower()
             if (organisation_id, recipient) not in sent:
                 sent.add((organisation_id, recipient))  # one message per address
                 yield contact.organisation, contact, recipient
+
+
+def _by_address(contact: ContactPerson) -> tuple[str, bool]:
+    """Contacts in the order of their addresses; where one person is two contacts, the
+    administrative one first (its name and language are the ones the message uses)."""
+    return contact.email.lower(), contact.role != ContactPerson.Role.ADMINISTRATIVE
 
 
 def _lock_targets(

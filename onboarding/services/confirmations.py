@@ -35,7 +35,7 @@ from onboarding.models import (
 )
 from onboarding.models.confirmations import ANSWER_DAYS
 from onboarding.notification_data import REQUIRED_ROLES
-from onboarding.services.campaigns import PlannedMessage, due_step, step_starts_at
+from onboarding.services.campaigns import PlannedMessage, due_step, in_batches, step_starts_at
 
 SALT = "onboarding.contacts_confirmation"
 REQUEST = ContactsConfirmationMessage.REQUEST
@@ -292,14 +292,10 @@ def _targets_owed(confirmation_round, step: str) -> QuerySet[ContactsConfirmatio
 def _send_to_targets(
     confirmation_round, targets: QuerySet[ContactsConfirmationTarget], step: str
 ) -> list[PlannedMessage]:
-    """Write the step's messages to `targets`, CAMPAIGN_BATCH_SIZE organisations at a time (as
-    `campaigns._plan_or_send`): a fixed number of queries per batch."""
+    """Write the step's messages to `targets`, CAMPAIGN_BATCH_SIZE organisations at a time
+    (`campaigns.in_batches`): a fixed number of queries per batch."""
     organisation_ids = list(targets.values_list("organisation_id", flat=True))
-    size = settings.CAMPAIGN_BATCH_SIZE
-    sent: list[PlannedMessage] = []
-    for start in range(0, len(organisation_ids), size):
-        sent += _send_batch(confirmation_round, organisation_ids[start : start + size], step)
-    return sent
+    return in_batches(organisation_ids, lambda batch: _send_batch(confirmation_round, batch, step))
 
 
 @transaction.atomic
@@ -330,7 +326,7 @@ def _send_batch(confirmation_round, organisation_ids: list[int], step: str) -> l
     for organisation_id in owed:
         listed = contacts.get(organisation_id, [])
         administrative = [c for c in listed if c.role == ContactPerson.Role.ADMINISTRATIVE]
-        for contact in sorted(administrative, key=lambda c: c.email):
+        for contact in sorted(administrative, key=lambda c: c.email.lower()):
             recipient = contact.email.lower()
             if (organisation_id, recipient) in sent_to:
                 continue

@@ -194,10 +194,9 @@ def _write_members(
     """Organisations, then their contracts and contacts, as the file has them: the changes made
     to each (in the caller's transaction)."""
     now = timezone.now()
-    existing = {
-        organisation.oid: organisation
-        for organisation in Organisation.objects.select_for_update().filter(oid__in=list(members))
-    }
+    # Locked in id order, as the campaigns lock a batch of organisations: never a deadlock.
+    locked = Organisation.objects.select_for_update().filter(oid__in=list(members)).order_by("pk")
+    existing = {organisation.oid: organisation for organisation in locked}
     organisations = _organisation_changes(members, existing)
     _save(Organisation, organisations, now)
     by_oid = {organisation.oid: organisation for organisation in organisations.new}
