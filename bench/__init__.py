@@ -95,6 +95,45 @@ def peak_memory(work: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
+def education_providers(numbers: range, *, oid_base: int, membership: Callable[[int], str]):
+    """Education providers numbered `numbers`, made in bulk: real-shaped node-10 OIDs from
+    `oid_base`, Finnish and Swedish names, a business ID each, `membership(n)`."""
+    from bench.import_legacy import business_id
+    from onboarding.models import Organisation
+
+    return Organisation.objects.bulk_create(
+        Organisation(
+            oid=f"1.2.246.562.10.{oid_base + n}",
+            name_fi=f"Koulutustoimija {n}",
+            name_sv=f"Utbildningsaktör {n}",
+            business_id=business_id(n),
+            kind="education_provider",
+            membership=membership(n),
+        )
+        for n in numbers
+    )
+
+
+def acceptance(organisation, terms, accepter, *, accepted_at):
+    """An acceptance of `terms` as the notification form records it, through
+    `TermsAcceptance.save` (the evidence chain holds)."""
+    from onboarding.models import TermsAcceptance
+
+    return TermsAcceptance.objects.create(
+        organisation=organisation,
+        terms_version=terms,
+        accepted_by=accepter,
+        accepter_name="Riikka Rehtori",
+        accepter_title="Sivistysjohtaja",
+        authority_confirmed=True,
+        accepted_at=accepted_at,
+        ip_address="192.0.2.1",
+        user_agent="bench",
+        language="fi",
+        content_sha256=terms.content_sha256,
+    )
+
+
 class _QueryCounter:
     def __init__(self) -> None:
         self.count = 0

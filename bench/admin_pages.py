@@ -49,31 +49,19 @@ def _seed() -> int:
     from django.test.utils import override_settings
     from django.utils import timezone
 
-    from bench.import_legacy import business_id
+    from bench import acceptance, education_providers
     from onboarding import services
-    from onboarding.models import (
-        ContactPerson,
-        Organisation,
-        OutgoingEmail,
-        TermsAcceptance,
-        User,
-    )
+    from onboarding.models import ContactPerson, OutgoingEmail, User
     from tests.factories import notification_data, published_terms
 
     terms = published_terms(
         version="2024-1",
         effective_from=timezone.localdate(),
     )
-    organisations = Organisation.objects.bulk_create(
-        Organisation(
-            oid=f"1.2.246.562.10.{40_000_000_000 + n}",
-            name_fi=f"Koulutustoimija {n}",
-            name_sv=f"Utbildningsaktör {n}",
-            business_id=business_id(n),
-            kind="education_provider",
-            membership="terms_accepted" if n < ACCEPTANCES else "legacy_contract",
-        )
-        for n in range(ORGANISATIONS)
+    organisations = education_providers(
+        range(ORGANISATIONS),
+        oid_base=40_000_000_000,
+        membership=lambda n: "terms_accepted" if n < ACCEPTANCES else "legacy_contract",
     )
     ContactPerson.objects.bulk_create(
         ContactPerson(
@@ -89,19 +77,7 @@ def _seed() -> int:
     )
     accepter = User.objects.create_user(email="rehtori@example.fi", password=None)
     for organisation in organisations[:ACCEPTANCES]:
-        TermsAcceptance(
-            organisation=organisation,
-            terms_version=terms,
-            accepted_by=accepter,
-            accepter_name="Riikka Rehtori",
-            accepter_title="Sivistysjohtaja",
-            authority_confirmed=True,
-            accepted_at=timezone.now(),
-            ip_address="192.0.2.1",
-            user_agent="bench",
-            language="fi",
-            content_sha256=terms.content_sha256,
-        ).save()
+        acceptance(organisation, terms, accepter, accepted_at=timezone.now())
     OutgoingEmail.objects.bulk_create(
         OutgoingEmail(
             key=f"bench:{organisation.pk}",

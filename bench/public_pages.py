@@ -159,7 +159,8 @@ def seed() -> None:
     """A realistic register: published terms, members on old contracts and on the terms."""
     from django.utils import timezone
 
-    from onboarding.models import LegacyContract, Organisation, TermsAcceptance, User
+    from bench import acceptance
+    from onboarding.models import LegacyContract, Organisation, User
     from tests.factories import published_terms
 
     terms = published_terms(
@@ -179,19 +180,8 @@ def seed() -> None:
             membership="terms_accepted" if on_terms else "legacy_contract",
         )
         if on_terms:
-            TermsAcceptance.objects.create(
-                organisation=organisation,
-                terms_version=terms,
-                accepted_by=accepter,
-                accepter_name="Riikka Rehtori",
-                accepter_title="Sivistysjohtaja",
-                authority_confirmed=True,
-                accepted_at=timezone.now() - timedelta(days=n),
-                ip_address="192.0.2.1",
-                user_agent="bench",
-                language="fi",
-                content_sha256=terms.content_sha256,
-            )
+            accepted_at = timezone.now() - timedelta(days=n)
+            acceptance(organisation, terms, accepter, accepted_at=accepted_at)
         else:
             LegacyContract.objects.create(
                 organisation=organisation,

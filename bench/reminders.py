@@ -42,7 +42,7 @@ def _seed(size: int, first: int, effective_from):
     from django.db.models import F
     from django.utils import timezone
 
-    from bench.import_legacy import business_id
+    from bench import education_providers
     from onboarding.models import (
         AcceptanceCampaign,
         CampaignMessage,
@@ -61,16 +61,10 @@ def _seed(size: int, first: int, effective_from):
         version=f"bench-{first}",
         effective_from=effective_from,
     )
-    organisations = Organisation.objects.bulk_create(
-        Organisation(
-            oid=f"1.2.246.562.10.{20_000_000_000 + n}",
-            name_fi=f"Koulutustoimija {n}",
-            name_sv=f"Utbildningsaktör {n}",
-            business_id=business_id(n),
-            kind="education_provider",
-            membership="legacy_contract",
-        )
-        for n in range(first, first + size)
+    organisations = education_providers(
+        range(first, first + size),
+        oid_base=20_000_000_000,
+        membership=lambda _n: "legacy_contract",
     )
     ContactPerson.objects.bulk_create(
         ContactPerson(

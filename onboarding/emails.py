@@ -107,21 +107,17 @@ def campaign_messages(
     days_left = (campaign.deadline - today).days
     return _write_many(
         [
-            _outbox_email(
+            _to_contact(
                 kind,
-                to=recipient.contact.email.lower(),
-                language=recipient.contact.language,
-                message=_message(
-                    kind.value,
-                    {
-                        "campaign": campaign,
-                        "organisation": recipient.organisation,
-                        "contact": recipient.contact,
-                        "days_left": days_left,
-                        "earlier_acceptance": recipient.earlier_acceptance,
-                        "link": recipient.link,
-                    },
-                ),
+                recipient.contact,
+                template=kind.value,
+                context={
+                    "campaign": campaign,
+                    "organisation": recipient.organisation,
+                    "days_left": days_left,
+                    "earlier_acceptance": recipient.earlier_acceptance,
+                    "link": recipient.link,
+                },
                 campaign=campaign,
                 organisation=recipient.organisation,
                 step=step if kind == Kind.CAMPAIGN_REMINDER else "",
@@ -190,21 +186,17 @@ def contacts_confirmations(
     kind = Kind.CONTACTS_CONFIRMATION if is_request else Kind.CONTACTS_CONFIRMATION_REMINDER
     return _write_many(
         [
-            _outbox_email(
+            _to_contact(
                 kind,
-                to=recipient.contact.email.lower(),
-                language=recipient.contact.language,
-                message=_message(
-                    "contacts_confirmation",
-                    {
-                        "confirmation_round": confirmation_round,
-                        "organisation": recipient.organisation,
-                        "contact": recipient.contact,
-                        "contacts": recipient.contacts,
-                        "is_reminder": not is_request,
-                        "link": recipient.link,
-                    },
-                ),
+                recipient.contact,
+                template="contacts_confirmation",
+                context={
+                    "confirmation_round": confirmation_round,
+                    "organisation": recipient.organisation,
+                    "contacts": recipient.contacts,
+                    "is_reminder": not is_request,
+                    "link": recipient.link,
+                },
                 organisation=recipient.organisation,
                 contacts_confirmation_round=confirmation_round,
                 step="" if is_request else step,
@@ -328,6 +320,20 @@ def _write_many(unsaved: list[OutgoingEmail]) -> list[OutgoingEmail]:
     if new:
         transaction.on_commit(lambda: _enqueue(new))
     return [written[email.key] for email in unsaved]
+
+
+def _to_contact(
+    kind: str, contact: ContactPerson, *, template: str, context: dict, **email
+) -> OutgoingEmail:
+    """`template` to a contact person, at their address (lower case) and in their language,
+    with them in the context as `contact`; not yet saved (see `_outbox_email`)."""
+    return _outbox_email(
+        kind,
+        to=contact.email.lower(),
+        language=contact.language,
+        message=_message(template, {**context, "contact": contact}),
+        **email,
+    )
 
 
 def _outbox_email(

@@ -239,10 +239,6 @@ def accepted_organisations(campaign) -> QuerySet:
     return _campaign_acceptances(campaign).values("organisation_id")
 
 
-def has_accepted(organisation, campaign) -> bool:
-    return _campaign_acceptances(campaign).filter(organisation=organisation).exists()
-
-
 def campaign_unanswered_targets(campaign) -> QuerySet:
     """Targets that have not accepted: still pending, or lapsed (they may accept late)."""
     return (
@@ -305,10 +301,6 @@ def administrative_contacts_all() -> QuerySet[ContactPerson]:
     return ContactPerson.objects.filter(
         is_active=True, role=ContactPerson.Role.ADMINISTRATIVE
     ).order_by("email")
-
-
-def administrative_contacts(organisation) -> QuerySet[ContactPerson]:
-    return administrative_contacts_all().filter(organisation=organisation)
 
 
 def members_administrative_contacts() -> QuerySet[ContactPerson]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -465,12 +465,27 @@ def _unsent(campaign, organisation_ids: list[int], step: str):
             campaign=campaign, organisation_id__in=organisation_ids, step=step
         ).values_list("organisation_id", "recipient")
     )
+    for _organisation_id, contact, recipient in addressed_once(
+        organisation_ids, by_organisation, sent
+    ):
+        yield contact.organisation, contact, recipient
+
+
+def addressed_once(
+    organisation_ids: list[int],
+    contacts: dict[int, list[ContactPerson]],
+    sent: set[tuple[int, str]],
+) -> Iterator[tuple[int, ContactPerson, str]]:
+    """(organisation id, contact, address) for the `contacts` of each organisation, in the
+    order of the ids and then of the addresses: each address once per organisation, and none
+    that `sent` ((organisation id, address) pairs) has already."""
+    sent = set(sent)
     for organisation_id in organisation_ids:
-        for contact in sorted(by_organisation.get(organisation_id, []), key=_by_address):
+        for contact in sorted(contacts.get(organisation_id, []), key=_by_address):
             recipient = contact.email.lower()
             if (organisation_id, recipient) not in sent:
-                sent.add((organisation_id, recipient))  # one message per address
-                yield contact.organisation, contact, recipient
+                sent.add((organisation_id, recipient))
+                yield organisation_id, contact, recipient
 
 
 def _by_address(contact: ContactPerson) -> tuple[str, bool]:

@@ -35,7 +35,13 @@ from onboarding.models import (
 )
 from onboarding.models.confirmations import ANSWER_DAYS
 from onboarding.notification_data import REQUIRED_ROLES
-from onboarding.services.campaigns import PlannedMessage, due_step, in_batches, step_starts_at
+from onboarding.services.campaigns import (
+    PlannedMessage,
+    addressed_once,
+    due_step,
+    in_batches,
+    step_starts_at,
+)
 
 SALT = "onboarding.contacts_confirmation"
 REQUEST = ContactsConfirmationMessage.REQUEST
@@ -322,24 +328,22 @@ def _send_batch(confirmation_round, organisation_ids: list[int], step: str) -> l
     active = with_bounce(ContactPerson.objects.filter(is_active=True, organisation_id__in=owed))
     for contact in active.select_related("organisation").order_by("role", "name"):
         contacts.setdefault(contact.organisation_id, []).append(contact)
-    recipients = []
-    for organisation_id in owed:
-        listed = contacts.get(organisation_id, [])
-        administrative = [c for c in listed if c.role == ContactPerson.Role.ADMINISTRATIVE]
-        for contact in sorted(administrative, key=lambda c: c.email.lower()):
-            recipient = contact.email.lower()
-            if (organisation_id, recipient) in sent_to:
-                continue
-            sent_to.add((organisation_id, recipient))  # one message per address
-            link = ConfirmationLink(confirmation_round.pk, organisation_id, recipient)
-            recipients.append(
-                emails.ConfirmationRecipient(
-                    organisation=contact.organisation,
-                    contact=contact,
-                    contacts=listed,
-                    link=confirmation_url(link=link, language=contact.language),
-                )
-            )
+    administrative = {
+        organisation_id: [c for c in listed if c.role == ContactPerson.Role.ADMINISTRATIVE]
+        for organisation_id, listed in contacts.items()
+    }
+    recipients = [
+        emails.ConfirmationRecipient(
+            organisation=contact.organisation,
+            contact=contact,
+            contacts=contacts[organisation_id],
+            link=confirmation_url(
+                link=ConfirmationLink(confirmation_round.pk, organisation_id, recipient),
+                language=contact.language,
+            ),
+        )
+        for organisation_id, contact, recipient in addressed_once(owed, administrative, sent_to)
+    ]
     written = emails.contacts_confirmations(
         confirmation_round=confirmation_round, step=step, recipients=recipients
     )
