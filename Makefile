@@ -63,6 +63,9 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The suite runs in one process per core (at most 4), each file in one process: pytest-xdist.
+PYTEST_ARGS ?= -n auto --maxprocesses 4 --dist loadfile
+
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

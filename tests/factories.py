@@ -163,11 +163,15 @@ class TermsAcceptanceFactory(factory.django.DjangoModelFactory):
 
 
 def current_totp_code(secret: str) -> str:
-    """The code an authenticator app shows now for `secret` (30-second steps)."""
+    """The code an authenticator app shows now for `secret` (30-second steps). Within the
+    last 5 seconds of a step it waits for the next one, as a person would, so that a busy
+    machine does not check the code after it has changed."""
     import time
 
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+    if (left := 30 - time.time() % 30) < 5:
+        time.sleep(left)
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
