@@ -183,6 +183,8 @@ STORAGES = {
 # Email: printed to the console in development.
 EMAIL_CONFIG = env.email_url_config(required("EMAIL_URL", default="consolemail://"))
 vars().update(EMAIL_CONFIG)
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "portal.mail.KeptOpenEmailBackend"  # one connection for many emails
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # a hung server must not hold a worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MPASSid <noreply@mpassid.fi>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

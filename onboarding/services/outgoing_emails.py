@@ -69,7 +69,7 @@ def outgoing_email_send(*, email_id: int) -> OutgoingEmail | None:
         return None
     if email.expires_at is not None and email.expires_at <= now:
         _expire(email)
-        email.save()
+        _save(email)
         return email
     message = EmailMultiAlternatives(email.subject, email.body_text, to=[email.to])
     if email.body_html:
@@ -89,8 +89,16 @@ def outgoing_email_send(*, email_id: int) -> OutgoingEmail | None:
         _settle(email, OutgoingEmail.Status.SENT)
         email.sent_at = timezone.now()
         email.last_error = ""
-    email.save()
+    _save(email)
     return email
+
+
+def _save(email: OutgoingEmail) -> None:
+    """Writes what a try changes; the bodies only when a code or link was dropped."""
+    fields = ["status", "attempts", "last_attempt_at", "last_error", "next_attempt_at", "sent_at"]
+    if email.carries_a_secret and email.status != OutgoingEmail.Status.QUEUED:
+        fields += ["body_text", "body_html"]
+    email.save(update_fields=fields)
 
 
 def _settle(email: OutgoingEmail, status: str) -> None:
@@ -124,7 +132,7 @@ def outgoing_emails_sweep(*, grace: timedelta = SWEEP_GRACE) -> list[OutgoingEma
     )
     for email in queued.filter(expires_at__lte=now):
         _expire(email)
-        email.save()
+        _save(email)
     overdue = list(
         queued.filter(next_attempt_at__lte=now - grace)
         .order_by("next_attempt_at")

@@ -77,6 +77,7 @@ class SmtpSink:
         self.attempts: list[tuple[list[str], str]] = []  # (recipients, answer) of every DATA
         #: Called with the recipients when a message's data arrives, before the answer.
         self.on_data: Callable[[list[str]], None] | None = None
+        self.greetings = 0  # EHLOs: the connections clients opened and began
         self._received: list[Received] = []
         self._rules: list[Rule] = []
         self._stalled_at: str | None = None
@@ -96,7 +97,7 @@ class SmtpSink:
 
     def stall(self, *, at: str = "DATA") -> None:
         """Answer nothing until `release()`: to the next messages' data (they are not taken),
-        or at "QUIT", after a message was taken with 250."""
+        or at "TAKEN", to the next messages' data once taken (their 250 held back)."""
         self._stalled_at = at
 
     def release(self) -> None:
@@ -162,11 +163,14 @@ class SmtpSink:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             with self._lock:
                 self._received.append(Received(envelope.mail_from, recipients, message))
+            await self._hold("TAKEN")
         return answer
 
-    async def handle_QUIT(self, server, session, envelope) -> str:
-        await self._hold("QUIT")
-        return "221 2.0.0 Bye"
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        session.host_name = hostname  # this hook's duty in aiosmtpd
+        with self._lock:
+            self.greetings += 1
+        return responses
 
 
 def free_port() -> int:
@@ -196,7 +200,7 @@ def smtp_server() -> Iterator[SmtpSink]:
 
 def _email_to(settings, port: int) -> None:
     """Django's email, in this process and its worker threads, goes to 127.0.0.1:`port`."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "portal.mail.KeptOpenEmailBackend"  # production's, for smtp://
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""

@@ -338,11 +338,12 @@ def receipt(celery_app, terms, alice) -> OutgoingEmail:
 def test_a_message_taken_as_the_worker_died_is_sent_again_rather_than_lost(
     smtp_server, start_worker, receipt, wait_until
 ):
-    """SMTP and the database cannot commit together: between the server's 250 and the row
-    marked sent, a dead worker leaves the email never tried, and the sweep sends it again.
+    """SMTP and the database cannot commit together: between the server taking the message
+    and the row marked sent, a dead worker leaves the email never tried, and the sweep sends
+    it again.
     At least once, never lost: a duplicate is the price (the docstrings say "sent once")."""
     smtp = smtp_server
-    smtp.stall(at="QUIT")  # the message is taken; the client waits for the goodbye
+    smtp.stall(at="TAKEN")  # the message is taken; the worker waits for the server's 250
     first = start_worker()
     wait_until(lambda: smtp.waiting, "the server to take the message", explain=first.log)
     first.kill()
