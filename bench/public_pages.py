@@ -35,7 +35,7 @@ from bench import machine
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_URL = (
-    "rediscache://127.0.0.1:6379/10"  # a database number no test uses (tests/integration: 13, 14)
+    "rediscache://127.0.0.1:6379/10"  # no test uses it (tests/integration/broker.py: 3-8, 13, 14)
 )
 MEMBERS_ON_CONTRACT = 250
 MEMBERS_ON_TERMS = 100

@@ -171,7 +171,7 @@ def current_totp_code(secret: str) -> str:
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     if (left := 30 - time.time() % 30) < 5:
-        time.sleep(left)
+        time.sleep(left + 0.05)
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 

@@ -63,6 +63,27 @@ def test_an_empty_required_value_counts_as_missing():
     assert result.returncode != 0
 
 
+KEPT_OPEN = "portal.mail.KeptOpenEmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("email_url", "backend", "tls", "ssl"),
+    [
+        ("smtp+tls://mailer:secret@smtp.example.fi:587", KEPT_OPEN, True, False),
+        ("smtps://mailer:secret@smtp.example.fi:587", KEPT_OPEN, True, False),  # django-environ's
+        ("smtp+ssl://mailer:secret@smtp.example.fi:465", KEPT_OPEN, False, True),
+        ("smtp://127.0.0.1:25", KEPT_OPEN, False, False),
+        ("consolemail://", "django.core.mail.backends.console.EmailBackend", False, False),
+    ],
+)
+def test_every_smtp_relay_gets_the_kept_open_connection(email_url, backend, tls, ssl):
+    show = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_USE_TLS, "
+    show += "s.EMAIL_USE_SSL)"
+    result = manage("shell", "--no-imports", "-c", show, env={**PRODUCTION, "EMAIL_URL": email_url})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [backend, str(tls), str(ssl)]
+
+
 def test_development_needs_no_configuration_at_all():
     result = manage("check", env={"DEBUG": "true"})
     assert result.returncode == 0, result.stderr

@@ -77,7 +77,7 @@ class SmtpSink:
         self.attempts: list[tuple[list[str], str]] = []  # (recipients, answer) of every DATA
         #: Called with the recipients when a message's data arrives, before the answer.
         self.on_data: Callable[[list[str]], None] | None = None
-        self.greetings = 0  # EHLOs: the connections clients opened and began
+        self.greetings = 0  # EHLOs: one per connection a client began (no STARTTLS here)
         self._received: list[Received] = []
         self._rules: list[Rule] = []
         self._stalled_at: str | None = None

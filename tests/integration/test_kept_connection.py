@@ -51,12 +51,21 @@ def send(emails: list[OutgoingEmail]) -> list[tuple[str, int, str]]:
 SENT_FIRST_TIME = ("sent", 1, "")
 
 
-def test_many_emails_arrive_over_one_connection(smtp_settings):
-    emails = queued(*(f"rehtori{n}@koulu.example" for n in range(20)))
+def test_many_emails_arrive_over_few_connections_20_emails_each(smtp_settings):
+    emails = queued(*(f"rehtori{n}@koulu.example" for n in range(45)))
 
-    assert send(emails) == [SENT_FIRST_TIME] * 20
+    assert send(emails) == [SENT_FIRST_TIME] * 45
     assert smtp_settings.recipients() == Counter(e.to for e in emails)
-    assert smtp_settings.greetings == 1
+    assert smtp_settings.greetings == 3  # 20, 20 and 5: relays cap emails per connection
+
+
+def test_a_connection_idle_too_long_is_replaced_without_being_tried(smtp_settings, monkeypatch):
+    [first, second] = queued("eka@koulu.example", "toka@koulu.example")
+    assert send([first]) == [SENT_FIRST_TIME]
+
+    monkeypatch.setattr("portal.mail.KEPT_IDLE", 0)  # any pause is now too long
+    assert send([second]) == [SENT_FIRST_TIME]
+    assert smtp_settings.greetings == 2
 
 
 def test_a_connection_the_server_closed_is_replaced_before_the_next_email(mail_server):
