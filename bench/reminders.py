@@ -97,7 +97,7 @@ def _seed(size: int, first: int, effective_from):
     OutgoingEmail.objects.filter(status="queued").update(status="sent", sent_at=timezone.now())
 
 
-def _tls_contexts(directory: Path) -> ssl.SSLContext:
+def _tls_context(directory: Path) -> ssl.SSLContext:
     """The sink's STARTTLS context, with a certificate for 127.0.0.1 made for this run and
     trusted by this process's clients (SSL_CERT_FILE: Django's and the bare loop's)."""
     from cryptography import x509
@@ -233,7 +233,7 @@ def run() -> None:
         hostname="127.0.0.1",
         port=port,
         server_hostname="sink.localhost",
-        tls_context=_tls_contexts(Path(certificates.name)),
+        tls_context=_tls_context(Path(certificates.name)),
         require_starttls=True,  # as production's relay: EMAIL_URL=smtp+tls://
     )
     logging.getLogger("mail.log").setLevel(logging.WARNING)

@@ -26,6 +26,7 @@ from onboarding.models import (
     ContactPerson,
     LegacyContract,
     Organisation,
+    OutgoingEmail,
     Registration,
     TermsAcceptance,
     TermsVersion,
@@ -330,3 +331,17 @@ def backdate_launch(campaign: AcceptanceCampaign, *, days: int) -> None:
     CampaignMessage.objects.filter(campaign=campaign, step=CampaignMessage.INVITATION).update(
         created_at=F("created_at") - timedelta(days=days)
     )
+
+
+def queued_email(**changes: object) -> OutgoingEmail:
+    """A receipt waiting in the outbox, to Alice unless `changes` say otherwise."""
+    values: dict[str, object] = {
+        "key": f"receipt:1:{ALICE}",
+        "kind": OutgoingEmail.Kind.RECEIPT,
+        "to": ALICE,
+        "language": "fi",
+        "subject": "MPASSid: we received your notification",
+        "body_text": "Thank you. We received your MPASSid notification.",
+        "body_html": "<p>Thank you. We received your MPASSid notification.</p>",
+    } | changes
+    return OutgoingEmail.objects.create(**values)

@@ -312,7 +312,7 @@ def _send_batch(confirmation_round, organisation_ids: list[int], step: str) -> l
     targets = ContactsConfirmationTarget.objects.select_for_update().filter(
         round=confirmation_round, organisation_id__in=organisation_ids
     )
-    list(targets.order_by("pk").values_list("pk", flat=True))
+    list(targets.order_by("pk").values_list("pk", flat=True))  # locked, in id order
     answered = set(
         confirmation_targets()
         .filter(round=confirmation_round, organisation_id__in=organisation_ids, answered=True)

@@ -12,6 +12,7 @@ import pytest
 from onboarding.models import OutgoingEmail
 from onboarding.services.outgoing_emails import outgoing_email_send
 from portal.mail import close_kept
+from tests.factories import queued_email
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +25,7 @@ def _nothing_kept():
 
 
 def queued(*addresses: str) -> list[OutgoingEmail]:
-    return [
-        OutgoingEmail.objects.create(
-            key=f"receipt:{number}:{address}",
-            kind=OutgoingEmail.Kind.RECEIPT,
-            to=address,
-            language="fi",
-            subject="MPASSid: ilmoituksesi on vastaanotettu",
-            body_text="Kiitos. Vastaanotimme MPASSid-ilmoituksesi.",
-            body_html="<p>Kiitos. Vastaanotimme MPASSid-ilmoituksesi.</p>",
-        )
-        for number, address in enumerate(addresses)
-    ]
+    return [queued_email(key=f"receipt:{address}", to=address) for address in addresses]
 
 
 def send(emails: list[OutgoingEmail]) -> list[tuple[str, int, str]]:

@@ -27,7 +27,7 @@ from onboarding.services.outgoing_emails import (
     retry_delay,
 )
 from onboarding.tasks import send_outgoing_email, send_stranded_emails
-from tests.factories import ALICE
+from tests.factories import ALICE, queued_email
 
 pytestmark = pytest.mark.django_db
 
@@ -78,19 +78,6 @@ def smtp(settings) -> type[ScriptedSmtp]:
     ScriptedSmtp.error, ScriptedSmtp.refusals = None, 0
     yield ScriptedSmtp
     ScriptedSmtp.error, ScriptedSmtp.refusals = None, 0
-
-
-def queued_email(**changes: object) -> OutgoingEmail:
-    values: dict[str, object] = {
-        "key": f"receipt:1:{ALICE}",
-        "kind": OutgoingEmail.Kind.RECEIPT,
-        "to": ALICE,
-        "language": "fi",
-        "subject": "MPASSid: we received your notification",
-        "body_text": "Thank you. We received your MPASSid notification.",
-        "body_html": "<p>Thank you. We received your MPASSid notification.</p>",
-    } | changes
-    return OutgoingEmail.objects.create(**values)
 
 
 def stored(email: OutgoingEmail) -> OutgoingEmail:
